@@ -1,0 +1,207 @@
+#include "app/app.h"
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <thread>
+
+#include "app/dev_secret.h"
+#include "crypto/crypto.h"
+#include "crypto/password_hasher.h"
+#include "http/router.h"
+#include "http/server.h"
+#include "routes/auth_routes.h"
+#include "routes/health_routes.h"
+#include "routes/origin_check.h"
+#include "routes/session_cookies.h"
+#include "session/session_service.h"
+#include "store/sqlite/sqlite_store.h"
+#include "token/session_token.h"
+
+namespace sessiond::app {
+namespace {
+
+void SetUpLogging(const config::Config& config) {
+  auto logger = spdlog::stderr_color_mt("sessiond");
+  spdlog::set_default_logger(logger);
+  spdlog::set_level(spdlog::level::from_str(config.log.level));
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%l%$ %v", spdlog::pattern_time_type::utc);
+}
+
+// The SQLite file a database URL names: "" → <data_dir>/sessiond.db; "sqlite:PATH",
+// "sqlite://PATH" and "file:PATH" → PATH. Other schemes are not (yet) supported.
+Result<std::string> SqlitePath(const config::Config& config) {
+  const std::string& url = config.database.url;
+  if (url.empty()) return (std::filesystem::path(config.data_dir) / "sessiond.db").string();
+  for (const std::string_view scheme : {"sqlite://", "sqlite:", "file:"}) {
+    if (url.starts_with(scheme) && url.size() > scheme.size()) return url.substr(scheme.size());
+  }
+  return Fail(ErrorCode::kValidation,
+              "database.url: unsupported scheme (supported: sqlite:PATH, file:PATH)");
+}
+
+Result<std::unique_ptr<store::Store>> OpenStore(const config::Config& config) {
+  auto path = SqlitePath(config);
+  if (!path) return std::unexpected(path.error());
+  std::error_code ec;
+  const auto parent = std::filesystem::path(*path).parent_path();
+  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+  auto opened = store::SqliteStore::Open({.path = *path,
+                                          .synchronous = config.database.synchronous,
+                                          .busy_timeout_ms = config.database.busy_timeout_ms});
+  if (!opened) return std::unexpected(opened.error());
+  auto migrated = (*opened)->Migrate();
+  if (!migrated) return std::unexpected(migrated.error());
+  spdlog::info("store: sqlite {} (schema v{})", *path, *migrated);
+  return std::unique_ptr<store::Store>(std::move(*opened));
+}
+
+Result<std::string> ResolveSecret(const config::Config& config, Random& random) {
+  if (!config.secret.empty()) return config.secret;
+  auto secret = LoadOrCreateDevSecret(config.data_dir, random);
+  if (!secret) return secret;
+  spdlog::warn("*****************************************************************");
+  spdlog::warn("* No secret configured: using the DEVELOPMENT secret stored in   *");
+  spdlog::warn("* {}/dev-secret", config.data_dir);
+  spdlog::warn("* Production MUST set its own: SESSIOND_SECRET (>= 32 chars).    *");
+  spdlog::warn("*****************************************************************");
+  return secret;
+}
+
+std::string BaseUrl(const config::Config& config, std::uint16_t port) {
+  if (!config.base_url.empty()) return config.base_url;
+  return "http://" + config.host + ":" + std::to_string(port);
+}
+
+std::string SameSiteName(config::SameSite s) {
+  switch (s) {
+    case config::SameSite::kStrict:
+      return "Strict";
+    case config::SameSite::kNone:
+      return "None";
+    case config::SameSite::kLax:
+      break;
+  }
+  return "Lax";
+}
+
+}  // namespace
+
+int Migrate(const config::Config& config) {
+  SetUpLogging(config);
+  if (!crypto::Init()) return kExitFailure;
+  auto opened = OpenStore(config);
+  if (!opened) {
+    spdlog::error("migrate failed: {}", opened.error().detail);
+    return opened.error().code == ErrorCode::kValidation ? kExitUsage : kExitFailure;
+  }
+  std::printf("migrations applied\n");
+  return kExitOk;
+}
+
+int Serve(const config::Config& config) {
+  SetUpLogging(config);
+  if (!crypto::Init()) {
+    spdlog::critical("libsodium failed to initialise");
+    return kExitFailure;
+  }
+  SystemClock clock;
+  crypto::SodiumRandom random;
+
+  auto opened = OpenStore(config);
+  if (!opened) {
+    spdlog::critical("cannot open the store: {}", opened.error().detail);
+    return opened.error().code == ErrorCode::kValidation ? kExitUsage : kExitFailure;
+  }
+  store::Store& store = **opened;
+
+  auto secret = ResolveSecret(config, random);
+  if (!secret) {
+    spdlog::critical("no secret: {}", secret.error().detail);
+    return kExitFailure;
+  }
+  const token::TokenSigner signer(*secret);
+  const crypto::PasswordHasher hasher({.memory_kib = config.password.argon2_memory_kib,
+                                       .iterations = config.password.argon2_iterations});
+
+  const auto handle_key = crypto::HmacSha256(*secret, "sessiond/revocation-handle/v1");
+  session::SessionService sessions(
+      store, hasher, clock, random,
+      {.expires_in = seconds(config.session.expires_in),
+       .update_age = seconds(config.session.update_age),
+       .dont_remember_expires_in = seconds(config.session.dont_remember_expires_in),
+       .min_password_length = config.password.min_length,
+       .max_password_length = config.password.max_length,
+       .max_user_agent_length = config.session.max_user_agent_length,
+       .handle_key = std::string(handle_key.begin(), handle_key.end())});
+
+  http::ServerOptions server_options{
+      .host = config.host,
+      .port = config.port,
+      .threads = config.threads,
+      .blocking_threads = 0,
+      .max_header_bytes = config.limits.max_header_bytes,
+      .max_body_bytes = config.limits.max_body_bytes,
+      .read_timeout_ms = config.limits.read_timeout_ms,
+      .idle_timeout_ms = config.limits.idle_timeout_ms,
+      .max_connections = config.limits.max_connections,
+      .shutdown_grace_ms = config.limits.shutdown_grace_ms,
+      .trusted_proxies = config.trusted_proxies,
+  };
+  http::Router router;
+  http::Server server(server_options, router);
+  if (auto listening = server.Listen(); !listening) {
+    spdlog::critical("cannot listen on {}:{}: {}", config.host, config.port,
+                     listening.error().detail);
+    return kExitFailure;
+  }
+
+  // The base URL (and so the trusted origin and the cookie's Secure default) may depend on the
+  // port actually bound.
+  const std::string base_url = BaseUrl(config, server.port());
+  const bool https = base_url.starts_with("https://");
+  const bool secure = config.cookie.secure == config::Tristate::kAuto
+                          ? https
+                          : config.cookie.secure == config::Tristate::kOn;
+  const routes::SessionCookies cookies(
+      {.prefix = config.cookie.prefix,
+       .secure = secure,
+       .http_only = config.cookie.http_only,
+       .same_site = SameSiteName(config.cookie.same_site),
+       .path = config.cookie.path,
+       .max_age = config.cookie.expires > 0 ? config.cookie.expires : config.session.expires_in,
+       .renew = config.cookie.renew},
+      signer);
+  std::vector<std::string> trusted = config.trusted_origins;
+  trusted.push_back(base_url);
+  const routes::OriginCheck origin_check(std::move(trusted));
+
+  routes::AddHealthRoutes(router, store);
+  routes::AddAuthRoutes(router, sessions, cookies, origin_check,
+                        {.path_success = config.cookie.path_success,
+                         .path_logged_out = config.cookie.path_logged_out});
+
+  if (config.session.sweep_interval > 0) {
+    server.Every(seconds(config.session.sweep_interval), [&sessions] {
+      auto swept = sessions.SweepExpired();
+      if (!swept) {
+        spdlog::warn("sweep failed: {}", swept.error().detail);
+      } else if (*swept > 0) {
+        spdlog::info("sweep: deleted {} expired sessions", *swept);
+      }
+    });
+  }
+
+  spdlog::info("sessiond listening on {} (base URL {})", server.port(), base_url);
+  std::printf("sessiond listening on http://%s:%u\n", config.host.c_str(),
+              static_cast<unsigned>(server.port()));
+  std::fflush(stdout);
+  server.Run(/*handle_signals=*/true);
+  spdlog::info("sessiond stopped");
+  return kExitOk;
+}
+
+}  // namespace sessiond::app

@@ -1,0 +1,225 @@
+#include "session/session_service.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <utility>
+
+#include "crypto/crypto.h"
+#include "session/email.h"
+#include "token/session_token.h"
+
+namespace sessiond::session {
+namespace {
+
+// Cuts `s` to at most `max` bytes and replaces bytes that are not valid UTF-8 with U+FFFD, so
+// whatever a client sent as User-Agent can be stored and rendered as JSON safely.
+std::string SanitizeUtf8(std::string_view s, std::size_t max) {
+  std::string out;
+  out.reserve(std::min(s.size(), max));
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    std::size_t len = 0;
+    if (c < 0x80) {
+      len = 1;
+    } else if ((c & 0xE0) == 0xC0 && c >= 0xC2) {
+      len = 2;
+    } else if ((c & 0xF0) == 0xE0) {
+      len = 3;
+    } else if ((c & 0xF8) == 0xF0 && c <= 0xF4) {
+      len = 4;
+    }
+    bool ok = len > 0 && i + len <= s.size();
+    for (std::size_t k = 1; ok && k < len; ++k) {
+      ok = (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
+    }
+    // Reject overlong 3-byte forms, UTF-16 surrogates and code points above U+10FFFF.
+    if (ok && len == 3) {
+      const auto c1 = static_cast<unsigned char>(s[i + 1]);
+      ok = !(c == 0xE0 && c1 < 0xA0) && !(c == 0xED && c1 >= 0xA0);
+    }
+    if (ok && len == 4) {
+      const auto c1 = static_cast<unsigned char>(s[i + 1]);
+      ok = !(c == 0xF0 && c1 < 0x90) && !(c == 0xF4 && c1 >= 0x90);
+    }
+    const std::string_view piece = ok ? s.substr(i, len) : std::string_view("\xEF\xBF\xBD");
+    if (out.size() + piece.size() > max) break;
+    // Control characters other than tab have no business in a user agent.
+    if (len == 1 && ok && c < 0x20 && c != '\t') {
+      out += "\xEF\xBF\xBD";
+    } else {
+      out += piece;
+    }
+    i += ok ? len : 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+SessionService::SessionService(store::Store& store, const crypto::PasswordHasher& hasher,
+                               const Clock& clock, Random& random, SessionOptions options)
+    : store_(store), hasher_(hasher), clock_(clock), random_(random), options_(std::move(options)) {}
+
+seconds SessionService::LifetimeOf(bool remember_me) const {
+  return remember_me ? options_.expires_in : options_.dont_remember_expires_in;
+}
+
+Result<void> SessionService::CheckPassword(std::string_view password) const {
+  // Lengths are counted in bytes, as Better Auth counts UTF-16 units only for ASCII-heavy
+  // passwords anyway; bytes are what argon2 consumes and what bounds the work.
+  if (password.size() < options_.min_password_length) {
+    return Fail(ErrorCode::kPasswordTooShort, "password below minimum length");
+  }
+  if (password.size() > options_.max_password_length) {
+    return Fail(ErrorCode::kPasswordTooLong, "password above maximum length");
+  }
+  return {};
+}
+
+void SessionService::BurnDummyVerify(std::string_view password) const {
+  std::call_once(dummy_once_, [this] {
+    auto hash = hasher_.Hash("sessiond-dummy-password-for-equal-timing");
+    dummy_hash_ = hash.has_value() ? std::move(*hash) : std::string();
+  });
+  (void)hasher_.Verify(dummy_hash_, password);
+}
+
+Result<NewSession> SessionService::SignUp(const SignUpRequest& request, const ClientInfo& client) {
+  const std::string email = NormalizeEmail(request.email);
+  if (!IsValidEmail(email)) return Fail(ErrorCode::kInvalidEmail, "sign-up: invalid email");
+  if (auto ok = CheckPassword(request.password); !ok) return std::unexpected(ok.error());
+  if (request.name.size() > options_.max_name_length) {
+    return Fail(ErrorCode::kValidation, "sign-up: name too long");
+  }
+  if (request.image && request.image->size() > options_.max_image_length) {
+    return Fail(ErrorCode::kValidation, "sign-up: image too long");
+  }
+  // Cheap pre-check so a taken email does not cost a password hash; CreateUser's unique
+  // constraint is still what guarantees no duplicate under races.
+  auto existing = store_.FindUserByEmail(email);
+  if (!existing) return std::unexpected(existing.error());
+  if (existing->has_value()) {
+    return Fail(ErrorCode::kUserAlreadyExists, "sign-up: email taken");
+  }
+  auto hash = hasher_.Hash(request.password);
+  if (!hash) return std::unexpected(hash.error());
+
+  const TimePoint now = clock_.Now();
+  store::User user{.id = RandomId(random_),
+                   .email = email,
+                   .name = request.name,
+                   .image = request.image,
+                   .email_verified = false,
+                   .created_at = now,
+                   .updated_at = now};
+  store::Account account{.id = RandomId(random_),
+                         .user_id = user.id,
+                         .account_id = user.id,
+                         .provider_id = "credential",
+                         .password_hash = std::move(*hash),
+                         .created_at = now,
+                         .updated_at = now};
+  if (auto created = store_.CreateUser(user, account); !created) {
+    return std::unexpected(created.error());
+  }
+  return StartSession(std::move(user), request.remember_me, client);
+}
+
+Result<NewSession> SessionService::SignIn(const SignInRequest& request, const ClientInfo& client) {
+  const std::string email = NormalizeEmail(request.email);
+  auto found = store_.FindUserByEmail(email);
+  if (!found) return std::unexpected(found.error());
+  if (!found->has_value() || (*found)->password_hash.empty()) {
+    BurnDummyVerify(request.password);
+    return Fail(ErrorCode::kInvalidEmailOrPassword, "sign-in: no such credential");
+  }
+  store::UserWithPassword& record = **found;
+  if (!hasher_.Verify(record.password_hash, request.password)) {
+    return Fail(ErrorCode::kInvalidEmailOrPassword, "sign-in: wrong password");
+  }
+  if (hasher_.NeedsRehash(record.password_hash)) {
+    // Upgrade a hash made with weaker parameters now that we hold the plain password. A
+    // failure here must not fail the sign-in: the old hash still works.
+    if (auto rehashed = hasher_.Hash(request.password); rehashed) {
+      auto updated = store_.UpdatePasswordHash(record.user.id, *rehashed, clock_.Now());
+      if (!updated) spdlog::warn("password rehash not stored: {}", updated.error().detail);
+    }
+  }
+  return StartSession(std::move(record.user), request.remember_me, client);
+}
+
+Result<NewSession> SessionService::StartSession(store::User user, bool remember_me,
+                                                const ClientInfo& client) {
+  const TimePoint now = clock_.Now();
+  std::string token = token::NewSessionToken(random_);
+  store::Session session{.id = RandomId(random_),
+                         .user_id = user.id,
+                         .token_hash = token::HashSessionToken(token),
+                         .expires_at = now + LifetimeOf(remember_me),
+                         .ip_address = SanitizeUtf8(client.ip_address, 64),
+                         .user_agent = SanitizeUtf8(client.user_agent, options_.max_user_agent_length),
+                         .remember_me = remember_me,
+                         .created_at = now,
+                         .updated_at = now};
+  if (auto created = store_.CreateSession(session); !created) {
+    return std::unexpected(created.error());
+  }
+  return NewSession{std::move(token), std::move(session), std::move(user)};
+}
+
+Result<std::optional<ActiveSession>> SessionService::Validate(std::string_view token) {
+  // A value that cannot be one of our tokens never reaches the store.
+  if (token.size() != token::kTokenLength) return std::nullopt;
+  auto found = store_.FindSessionByTokenHash(token::HashSessionToken(token));
+  if (!found) return std::unexpected(found.error());
+  if (!found->has_value()) return std::nullopt;
+  store::SessionWithUser& record = **found;
+  const TimePoint now = clock_.Now();
+
+  if (record.session.expires_at <= now) {
+    // An expired session is no session; its row goes now rather than at the next sweep.
+    auto deleted = store_.DeleteSession(record.session.id);
+    if (!deleted) spdlog::warn("expired session not deleted: {}", deleted.error().detail);
+    return std::nullopt;
+  }
+
+  ActiveSession active{std::move(record.session), std::move(record.user), false};
+  // Better Auth's rule: renew once updateAge has passed since the expiry was last set, i.e.
+  // when now >= expires_at - lifetime + updateAge. For short (rememberMe:false) lifetimes the
+  // update age is capped at half the lifetime so an active session can still slide.
+  const seconds lifetime = LifetimeOf(active.session.remember_me);
+  const seconds update_age = std::min(options_.update_age, lifetime / 2);
+  if (now >= active.session.expires_at - lifetime + update_age) {
+    const TimePoint new_expiry = now + lifetime;
+    auto touched = store_.TouchSession(active.session.id, new_expiry, now);
+    if (!touched) return std::unexpected(touched.error());
+    if (!*touched) return std::nullopt;  // Revoked between the read and the write.
+    active.session.expires_at = new_expiry;
+    active.session.updated_at = now;
+    active.renewed = true;
+  }
+  return active;
+}
+
+Result<void> SessionService::SignOut(std::string_view token) {
+  if (token.size() != token::kTokenLength) return {};
+  auto found = store_.FindSessionByTokenHash(token::HashSessionToken(token));
+  if (!found) return std::unexpected(found.error());
+  if (!found->has_value()) return {};
+  auto deleted = store_.DeleteSession((*found)->session.id);
+  if (!deleted) return std::unexpected(deleted.error());
+  return {};
+}
+
+Result<std::int64_t> SessionService::SweepExpired() {
+  return store_.DeleteExpiredSessions(clock_.Now());
+}
+
+std::string SessionService::RevocationHandle(const store::Session& session) const {
+  const auto mac = crypto::HmacSha256(options_.handle_key, session.id);
+  return crypto::Base64UrlEncode(mac);
+}
+
+}  // namespace sessiond::session

@@ -1,0 +1,125 @@
+// The session core: sign-up, sign-in, validation with sliding expiry, sign-out and the sweep of
+// expired rows. It knows no HTTP and no SQL: transports call it with plain values, it talks to
+// storage only through store::Store, and reads time and randomness only from the injected
+// Clock and Random, so tests drive expiry exactly (see session_service_test.cc).
+//
+// Thread-safety: all methods are safe to call concurrently; the service holds no mutable state
+// besides the lazily made dummy password hash (guarded by std::call_once).
+#pragma once
+
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/clock.h"
+#include "common/error.h"
+#include "common/random.h"
+#include "crypto/password_hasher.h"
+#include "store/store.h"
+
+namespace sessiond::session {
+
+struct SessionOptions {
+  seconds expires_in{604'800};              // Lifetime of a remembered session (7 days).
+  seconds update_age{86'400};               // Renew when this much of the lifetime has passed.
+  seconds dont_remember_expires_in{86'400};  // Lifetime with rememberMe:false (1 day).
+  std::uint32_t min_password_length = 8;
+  std::uint32_t max_password_length = 128;
+  std::size_t max_user_agent_length = 512;
+  std::size_t max_name_length = 256;
+  std::size_t max_image_length = 2048;
+  // Key for revocation handles (RevocationHandle). Derived from the server secret by the app.
+  std::string handle_key;
+};
+
+// Where a request came from, recorded on the session row.
+struct ClientInfo {
+  std::string ip_address;
+  std::string user_agent;
+};
+
+struct SignUpRequest {
+  std::string email;
+  std::string password;
+  std::string name;
+  std::optional<std::string> image;
+  bool remember_me = true;
+};
+
+struct SignInRequest {
+  std::string email;
+  std::string password;
+  bool remember_me = true;
+};
+
+// A session just created. `token` is the raw secret, handed to the client once and never
+// stored (the row holds its hash).
+struct NewSession {
+  std::string token;
+  store::Session session;
+  store::User user;
+};
+
+// A session that validated. `renewed` is true when this validation slid its expiry, so the
+// transport should re-send the credential with the new lifetime.
+struct ActiveSession {
+  store::Session session;
+  store::User user;
+  bool renewed = false;
+};
+
+class SessionService {
+ public:
+  // All references must outlive the service.
+  SessionService(store::Store& store, const crypto::PasswordHasher& hasher, const Clock& clock,
+                 Random& random, SessionOptions options);
+
+  // Creates a user with an email+password credential and signs them in.
+  // Errors: kInvalidEmail, kPasswordTooShort, kPasswordTooLong, kValidation (name/image),
+  // kUserAlreadyExists, kServiceUnavailable.
+  [[nodiscard]] Result<NewSession> SignUp(const SignUpRequest& request, const ClientInfo& client);
+
+  // Checks the password and starts a new session with a new token (a token the client already
+  // had is never adopted). Unknown email and wrong password both give
+  // kInvalidEmailOrPassword after the same amount of hashing work. A hash with parameters
+  // weaker than the configured ones is replaced.
+  [[nodiscard]] Result<NewSession> SignIn(const SignInRequest& request, const ClientInfo& client);
+
+  // The live session for a raw token, or nullopt when there is none (unknown, malformed or
+  // expired — an expired row is deleted on the way). Slides the expiry when the session is due
+  // (see docs/architecture.md "Sliding expiry").
+  [[nodiscard]] Result<std::optional<ActiveSession>> Validate(std::string_view token);
+
+  // Ends the session with that raw token. Succeeds when there is none.
+  [[nodiscard]] Result<void> SignOut(std::string_view token);
+
+  // Deletes every expired session row. Returns how many went.
+  [[nodiscard]] Result<std::int64_t> SweepExpired();
+
+  // A stable public handle for a session: names it (for revocation) but authenticates nothing.
+  // base64url(HMAC-SHA256(handle_key, session id)), 43 characters.
+  [[nodiscard]] std::string RevocationHandle(const store::Session& session) const;
+
+  [[nodiscard]] const SessionOptions& options() const { return options_; }
+
+ private:
+  [[nodiscard]] Result<NewSession> StartSession(store::User user, bool remember_me,
+                                                const ClientInfo& client);
+  [[nodiscard]] seconds LifetimeOf(bool remember_me) const;
+  [[nodiscard]] Result<void> CheckPassword(std::string_view password) const;
+  // Verifies against a fixed dummy hash so a sign-in for an unknown email costs what a real one
+  // does.
+  void BurnDummyVerify(std::string_view password) const;
+
+  store::Store& store_;
+  const crypto::PasswordHasher& hasher_;
+  const Clock& clock_;
+  Random& random_;
+  SessionOptions options_;
+  mutable std::once_flag dummy_once_;
+  mutable std::string dummy_hash_;  // Written once under dummy_once_.
+};
+
+}  // namespace sessiond::session

@@ -1,0 +1,256 @@
+#include "session/session_service.h"
+
+#include <gtest/gtest.h>
+
+#include "crypto/crypto.h"
+#include "store/memory/memory_store.h"
+#include "testing/fake_clock.h"
+#include "testing/fake_random.h"
+#include "token/session_token.h"
+
+namespace sessiond::session {
+namespace {
+
+using std::chrono::days;
+using std::chrono::hours;
+
+// libsodium's minimum argon2id cost keeps these tests fast; the production floor is enforced by
+// config validation, and password_hasher_test covers the real parameters.
+constexpr crypto::Argon2Params kFastParams{.memory_kib = 8, .iterations = 1};
+
+class SessionServiceTest : public ::testing::Test {
+ protected:
+  SessionServiceTest() { EXPECT_TRUE(crypto::Init()); }
+
+  SessionService MakeService(const crypto::PasswordHasher& hasher) {
+    SessionOptions options;
+    options.handle_key = "handle-key-for-tests";
+    return SessionService(store_, hasher, clock_, random_, options);
+  }
+
+  NewSession SignUpAlice() {
+    auto created = service_.SignUp({.email = "Alice@Example.com",
+                                    .password = "correct-horse-battery",
+                                    .name = "Alice"},
+                                   {.ip_address = "203.0.113.7", .user_agent = "curl/8.0"});
+    EXPECT_TRUE(created.has_value());
+    return *created;
+  }
+
+  store::MemoryStore store_;
+  testing::FakeClock clock_;
+  testing::FakeRandom random_;
+  crypto::PasswordHasher hasher_{kFastParams};
+  SessionService service_ = MakeService(hasher_);
+};
+
+TEST_F(SessionServiceTest, SignUpCreatesUserAndSession) {
+  const TimePoint t0 = clock_.Now();
+  const NewSession s = SignUpAlice();
+  EXPECT_EQ(s.token.size(), token::kTokenLength);
+  EXPECT_EQ(s.user.email, "alice@example.com");
+  EXPECT_EQ(s.user.name, "Alice");
+  EXPECT_FALSE(s.user.email_verified);
+  EXPECT_EQ(s.user.created_at, t0);
+  EXPECT_EQ(s.session.user_id, s.user.id);
+  EXPECT_EQ(s.session.expires_at, t0 + days(7));
+  EXPECT_EQ(s.session.ip_address, "203.0.113.7");
+  EXPECT_EQ(s.session.user_agent, "curl/8.0");
+  // Only the hash is stored.
+  EXPECT_NE(s.session.token_hash, s.token);
+  EXPECT_EQ(s.session.token_hash, token::HashSessionToken(s.token));
+  auto stored = store_.FindSessionByTokenHash(s.session.token_hash);
+  ASSERT_TRUE(stored.has_value() && stored->has_value());
+  EXPECT_EQ((*stored)->session.id, s.session.id);
+}
+
+TEST_F(SessionServiceTest, SignUpRejectsDuplicateEmailCaseInsensitively) {
+  SignUpAlice();
+  auto again = service_.SignUp(
+      {.email = "ALICE@example.COM", .password = "another-password", .name = "A2"}, {});
+  ASSERT_FALSE(again.has_value());
+  EXPECT_EQ(again.error().code, ErrorCode::kUserAlreadyExists);
+}
+
+TEST_F(SessionServiceTest, SignUpValidatesInput) {
+  auto bad_email = service_.SignUp({.email = "not-an-email", .password = "long-enough", .name = "x"}, {});
+  ASSERT_FALSE(bad_email.has_value());
+  EXPECT_EQ(bad_email.error().code, ErrorCode::kInvalidEmail);
+
+  auto short_pw = service_.SignUp({.email = "b@example.com", .password = "1234567", .name = "x"}, {});
+  ASSERT_FALSE(short_pw.has_value());
+  EXPECT_EQ(short_pw.error().code, ErrorCode::kPasswordTooShort);
+
+  auto long_pw = service_.SignUp(
+      {.email = "b@example.com", .password = std::string(129, 'p'), .name = "x"}, {});
+  ASSERT_FALSE(long_pw.has_value());
+  EXPECT_EQ(long_pw.error().code, ErrorCode::kPasswordTooLong);
+
+  // Boundaries are inclusive.
+  EXPECT_TRUE(service_.SignUp({.email = "c@example.com", .password = "12345678", .name = "x"}, {}));
+  EXPECT_TRUE(service_.SignUp(
+      {.email = "d@example.com", .password = std::string(128, 'p'), .name = "x"}, {}));
+}
+
+TEST_F(SessionServiceTest, SignInIssuesAFreshTokenEachTime) {
+  const NewSession first = SignUpAlice();
+  auto second = service_.SignIn({.email = "alice@EXAMPLE.com", .password = "correct-horse-battery"}, {});
+  ASSERT_TRUE(second.has_value());
+  EXPECT_NE(second->token, first.token);
+  EXPECT_NE(second->session.id, first.session.id);
+  EXPECT_EQ(second->user.id, first.user.id);
+  auto sessions = store_.ListUserSessions(first.user.id);
+  ASSERT_TRUE(sessions.has_value());
+  EXPECT_EQ(sessions->size(), 2u);
+}
+
+TEST_F(SessionServiceTest, WrongPasswordAndUnknownEmailFailAlike) {
+  SignUpAlice();
+  auto wrong = service_.SignIn({.email = "alice@example.com", .password = "wrong-password"}, {});
+  auto unknown = service_.SignIn({.email = "nobody@example.com", .password = "whatever-pw"}, {});
+  ASSERT_FALSE(wrong.has_value());
+  ASSERT_FALSE(unknown.has_value());
+  EXPECT_EQ(wrong.error().code, ErrorCode::kInvalidEmailOrPassword);
+  EXPECT_EQ(unknown.error().code, ErrorCode::kInvalidEmailOrPassword);
+}
+
+TEST_F(SessionServiceTest, ValidateReturnsNothingForUnknownOrMalformedTokens) {
+  SignUpAlice();
+  for (const std::string& t : {std::string(), std::string("short"), std::string(43, 'A'),
+                               std::string(44, 'A'), std::string(10000, 'x')}) {
+    auto v = service_.Validate(t);
+    ASSERT_TRUE(v.has_value());
+    EXPECT_FALSE(v->has_value()) << t.size();
+  }
+}
+
+TEST_F(SessionServiceTest, SlidesExpiryOnlyAfterUpdateAge) {
+  const NewSession s = SignUpAlice();
+  clock_.Advance(hours(23));
+  auto early = service_.Validate(s.token);
+  ASSERT_TRUE(early.has_value() && early->has_value());
+  EXPECT_FALSE((*early)->renewed);
+  EXPECT_EQ((*early)->session.expires_at, s.session.expires_at);
+
+  clock_.Advance(hours(1));  // Exactly updateAge after creation.
+  auto due = service_.Validate(s.token);
+  ASSERT_TRUE(due.has_value() && due->has_value());
+  EXPECT_TRUE((*due)->renewed);
+  EXPECT_EQ((*due)->session.expires_at, clock_.Now() + days(7));
+  EXPECT_EQ((*due)->session.updated_at, clock_.Now());
+
+  // Persisted, and not renewed again until another updateAge passes.
+  auto again = service_.Validate(s.token);
+  ASSERT_TRUE(again.has_value() && again->has_value());
+  EXPECT_FALSE((*again)->renewed);
+  EXPECT_EQ((*again)->session.expires_at, clock_.Now() + days(7));
+}
+
+TEST_F(SessionServiceTest, ExpiredSessionIsNoSessionAndItsRowGoes) {
+  const NewSession s = SignUpAlice();
+  clock_.Advance(days(7) - milliseconds(1));
+  // Still valid one millisecond before expiry (and renewed, being due).
+  auto last = service_.Validate(s.token);
+  ASSERT_TRUE(last.has_value() && last->has_value());
+  clock_.Advance(days(7));
+  auto gone = service_.Validate(s.token);
+  ASSERT_TRUE(gone.has_value());
+  EXPECT_FALSE(gone->has_value());
+  auto rows = store_.ListUserSessions(s.user.id);
+  ASSERT_TRUE(rows.has_value());
+  EXPECT_TRUE(rows->empty());
+}
+
+TEST_F(SessionServiceTest, ExpiryBoundaryIsExclusive) {
+  const NewSession s = SignUpAlice();
+  clock_.Set(s.session.expires_at);
+  auto at_expiry = service_.Validate(s.token);
+  ASSERT_TRUE(at_expiry.has_value());
+  EXPECT_FALSE(at_expiry->has_value());
+}
+
+TEST_F(SessionServiceTest, DontRememberSessionsLiveOneDayAndSlideAtHalf) {
+  SignUpAlice();
+  auto s = service_.SignIn(
+      {.email = "alice@example.com", .password = "correct-horse-battery", .remember_me = false}, {});
+  ASSERT_TRUE(s.has_value());
+  EXPECT_FALSE(s->session.remember_me);
+  EXPECT_EQ(s->session.expires_at, clock_.Now() + days(1));
+  clock_.Advance(hours(11));
+  auto early = service_.Validate(s->token);
+  ASSERT_TRUE(early.has_value() && early->has_value());
+  EXPECT_FALSE((*early)->renewed);
+  clock_.Advance(hours(1));
+  auto due = service_.Validate(s->token);
+  ASSERT_TRUE(due.has_value() && due->has_value());
+  EXPECT_TRUE((*due)->renewed);
+  EXPECT_EQ((*due)->session.expires_at, clock_.Now() + days(1));
+}
+
+TEST_F(SessionServiceTest, SignOutEndsOnlyThatSessionAndIsIdempotent) {
+  const NewSession a = SignUpAlice();
+  auto b = service_.SignIn({.email = "alice@example.com", .password = "correct-horse-battery"}, {});
+  ASSERT_TRUE(b.has_value());
+  EXPECT_TRUE(service_.SignOut(a.token).has_value());
+  EXPECT_TRUE(service_.SignOut(a.token).has_value());
+  EXPECT_TRUE(service_.SignOut("not-a-token").has_value());
+  auto va = service_.Validate(a.token);
+  auto vb = service_.Validate(b->token);
+  ASSERT_TRUE(va.has_value() && vb.has_value());
+  EXPECT_FALSE(va->has_value());
+  EXPECT_TRUE(vb->has_value());
+}
+
+TEST_F(SessionServiceTest, SweepDeletesOnlyExpiredRows) {
+  SignUpAlice();
+  clock_.Advance(days(3));
+  auto later = service_.SignIn({.email = "alice@example.com", .password = "correct-horse-battery"}, {});
+  ASSERT_TRUE(later.has_value());
+  clock_.Advance(days(5));  // First session (7 d) expired, second (day 3 + 7 d) not.
+  auto swept = service_.SweepExpired();
+  ASSERT_TRUE(swept.has_value());
+  EXPECT_EQ(*swept, 1);
+  auto rows = store_.ListUserSessions(later->user.id);
+  ASSERT_TRUE(rows.has_value());
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ(rows->front().id, later->session.id);
+}
+
+TEST_F(SessionServiceTest, WeakHashIsUpgradedOnSignIn) {
+  SignUpAlice();
+  const crypto::PasswordHasher stronger({.memory_kib = 16, .iterations = 2});
+  SessionService upgraded = MakeService(stronger);
+  auto before = store_.FindUserByEmail("alice@example.com");
+  ASSERT_TRUE(before.has_value() && before->has_value());
+  EXPECT_TRUE(stronger.NeedsRehash((*before)->password_hash));
+
+  ASSERT_TRUE(upgraded.SignIn({.email = "alice@example.com", .password = "correct-horse-battery"}, {}));
+  auto after = store_.FindUserByEmail("alice@example.com");
+  ASSERT_TRUE(after.has_value() && after->has_value());
+  EXPECT_FALSE(stronger.NeedsRehash((*after)->password_hash));
+  EXPECT_TRUE(stronger.Verify((*after)->password_hash, "correct-horse-battery"));
+}
+
+TEST_F(SessionServiceTest, UserAgentIsBoundedAndMadeValidUtf8) {
+  SignUpAlice();
+  std::string ua = "Mozilla/5.0 \xff\xfe caf\xc3\xa9 \x01";
+  auto s = service_.SignIn({.email = "alice@example.com", .password = "correct-horse-battery"},
+                           {.ip_address = "::1", .user_agent = ua + std::string(10'000, 'x')});
+  ASSERT_TRUE(s.has_value());
+  EXPECT_LE(s->session.user_agent.size(), 512u);
+  EXPECT_EQ(s->session.user_agent.rfind("Mozilla/5.0 \xEF\xBF\xBD\xEF\xBF\xBD caf\xc3\xa9 \xEF\xBF\xBD", 0), 0u);
+}
+
+TEST_F(SessionServiceTest, RevocationHandleIsStableAndDistinct) {
+  const NewSession a = SignUpAlice();
+  auto b = service_.SignIn({.email = "alice@example.com", .password = "correct-horse-battery"}, {});
+  ASSERT_TRUE(b.has_value());
+  const std::string ha = service_.RevocationHandle(a.session);
+  EXPECT_EQ(ha.size(), 43u);
+  EXPECT_EQ(ha, service_.RevocationHandle(a.session));
+  EXPECT_NE(ha, service_.RevocationHandle(b->session));
+  EXPECT_NE(ha, a.token);
+}
+
+}  // namespace
+}  // namespace sessiond::session
