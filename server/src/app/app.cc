@@ -63,11 +63,10 @@ Result<std::string> ResolveSecret(const config::Config& config, Random& random) 
   if (!config.secret.empty()) return config.secret;
   auto secret = LoadOrCreateDevSecret(config.data_dir, random);
   if (!secret) return secret;
-  spdlog::warn("*****************************************************************");
-  spdlog::warn("* No secret configured: using the DEVELOPMENT secret stored in   *");
-  spdlog::warn("* {}/dev-secret", config.data_dir);
-  spdlog::warn("* Production MUST set its own: SESSIOND_SECRET (>= 32 chars).    *");
-  spdlog::warn("*****************************************************************");
+  spdlog::warn("!!! No secret configured: using the DEVELOPMENT secret in {}/dev-secret.",
+               config.data_dir);
+  spdlog::warn("!!! Anyone who can read that file can forge session cookies. Production MUST set");
+  spdlog::warn("!!! its own secret: SESSIOND_SECRET (at least 32 random characters).");
   return secret;
 }
 

@@ -14,26 +14,26 @@ enum class SameSite { kLax, kStrict, kNone };
 enum class Tristate { kAuto, kOn, kOff };
 
 struct Limits {
-  std::uint32_t max_header_bytes = 8 * 1024;   // Request line + headers; over → 431.
-  std::uint64_t max_body_bytes = 64 * 1024;    // Over → 413. Auth bodies are tiny.
-  std::uint32_t read_timeout_ms = 10'000;      // Whole request must arrive within this.
-  std::uint32_t idle_timeout_ms = 65'000;      // Keep-alive connection idle before close.
-  std::uint32_t max_connections = 10'000;      // Further connections are closed at accept.
-  std::uint32_t shutdown_grace_ms = 10'000;    // In-flight requests get this long on SIGTERM.
+  std::uint32_t max_header_bytes = 8 * 1024;  // Request line + headers; over → 431.
+  std::uint64_t max_body_bytes = 64 * 1024;   // Over → 413. Auth bodies are tiny.
+  std::uint32_t read_timeout_ms = 10'000;     // Whole request must arrive within this.
+  std::uint32_t idle_timeout_ms = 65'000;     // Keep-alive connection idle before close.
+  std::uint32_t max_connections = 10'000;     // Further connections are closed at accept.
+  std::uint32_t shutdown_grace_ms = 10'000;   // In-flight requests get this long on SIGTERM.
 };
 
 struct Database {
-  std::string url;                    // "" → SQLite file <data_dir>/sessiond.db.
-  std::string synchronous = "full";   // SQLite PRAGMA synchronous: full | normal.
+  std::string url;                   // "" → SQLite file <data_dir>/sessiond.db.
+  std::string synchronous = "full";  // SQLite PRAGMA synchronous: full | normal.
   std::uint32_t busy_timeout_ms = 5'000;
 };
 
 struct Session {
-  std::int64_t expires_in = 604'800;             // Seconds a session lives (7 days).
-  std::int64_t update_age = 86'400;              // Slide expiry when older than this (1 day).
+  std::int64_t expires_in = 604'800;               // Seconds a session lives (7 days).
+  std::int64_t update_age = 86'400;                // Slide expiry when older than this (1 day).
   std::int64_t dont_remember_expires_in = 86'400;  // Lifetime with rememberMe:false (1 day).
-  std::int64_t sweep_interval = 3'600;           // Seconds between expired-row sweeps; 0 = off.
-  std::uint32_t max_user_agent_length = 512;     // Longer user agents are cut to this.
+  std::int64_t sweep_interval = 3'600;             // Seconds between expired-row sweeps; 0 = off.
+  std::uint32_t max_user_agent_length = 512;       // Longer user agents are cut to this.
 };
 
 struct Cookie {
@@ -42,10 +42,10 @@ struct Cookie {
   bool http_only = true;
   SameSite same_site = SameSite::kLax;
   std::string path = "/";
-  std::int64_t expires = 0;            // Cookie Max-Age seconds; 0 → session.expires_in.
-  bool renew = true;                   // Re-set the cookie when the session slides.
-  std::string path_success = "/";      // Redirect after a form sign-in / sign-up.
-  std::string path_logged_out = "/";   // Redirect after a form sign-out.
+  std::int64_t expires = 0;           // Cookie Max-Age seconds; 0 → session.expires_in.
+  bool renew = true;                  // Re-set the cookie when the session slides.
+  std::string path_success = "/";     // Redirect after a form sign-in / sign-up.
+  std::string path_logged_out = "/";  // Redirect after a form sign-out.
 };
 
 struct Password {
@@ -61,9 +61,9 @@ struct Log {
 
 struct Config {
   std::string host = "127.0.0.1";
-  std::uint16_t port = 3000;  // 0 = any free port (printed at start-up).
-  std::string base_url;       // "" → http://<host>:<port>.
-  std::uint32_t threads = 0;  // 0 = number of cores.
+  std::uint16_t port = 3000;                 // 0 = any free port (printed at start-up).
+  std::string base_url;                      // "" → http://<host>:<port>.
+  std::uint32_t threads = 0;                 // 0 = number of cores.
   std::vector<std::string> trusted_origins;  // Besides base_url's origin.
   std::vector<std::string> trusted_proxies;  // IPs / CIDRs whose X-Forwarded-For is believed.
   std::string data_dir = "./data";

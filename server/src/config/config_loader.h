@@ -35,13 +35,17 @@ struct Sources {
 
 // Checks cross-field rules (port range, update_age <= expires_in, argon2 at or above the
 // OWASP floor, base_url parses, ...). Throws ConfigError.
-void Validate(const Config& config);
+//
+// `sources` supplies only the environment lookup (sources.getenv, or ::getenv when unset): the
+// argon2 floor is waived when SESSIOND_INSECURE_FAST_HASH_FOR_TESTS=1 is set there, so test
+// set-ups can hash quickly. Load() passes its own Sources.
+void Validate(const Config& config, const Sources& sources = {});
 
 // Every key with its environment variable name, default and one-line description, in the
 // order docs/configuration.md lists them (also used by `sessiond --help`).
 struct KeyInfo {
-  std::string key;      // "session.expiresIn"
-  std::string env;      // "SESSIOND_SESSION_EXPIRES_IN"
+  std::string key;  // "session.expiresIn"
+  std::string env;  // "SESSIOND_SESSION_EXPIRES_IN"
   std::string default_value;
   std::string description;
 };

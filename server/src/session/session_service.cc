@@ -58,6 +58,16 @@ std::string SanitizeUtf8(std::string_view s, std::size_t max) {
 
 }  // namespace
 
+std::size_t Utf16Length(std::string_view utf8) {
+  std::size_t units = 0;
+  for (const char ch : utf8) {
+    const auto c = static_cast<unsigned char>(ch);
+    if ((c & 0xC0) != 0x80) ++units;  // Every lead byte (or ASCII byte) starts a code point.
+    if (c >= 0xF0) ++units;           // 4-byte sequences are astral: a surrogate pair in UTF-16.
+  }
+  return units;
+}
+
 SessionService::SessionService(store::Store& store, const crypto::PasswordHasher& hasher,
                                const Clock& clock, Random& random, SessionOptions options)
     : store_(store), hasher_(hasher), clock_(clock), random_(random), options_(std::move(options)) {}
@@ -67,12 +77,13 @@ seconds SessionService::LifetimeOf(bool remember_me) const {
 }
 
 Result<void> SessionService::CheckPassword(std::string_view password) const {
-  // Lengths are counted in bytes, as Better Auth counts UTF-16 units only for ASCII-heavy
-  // passwords anyway; bytes are what argon2 consumes and what bounds the work.
-  if (password.size() < options_.min_password_length) {
+  // Better Auth checks JavaScript's String.length, i.e. UTF-16 code units; count the same way
+  // so the same password is accepted by both.
+  const std::size_t length = Utf16Length(password);
+  if (length < options_.min_password_length) {
     return Fail(ErrorCode::kPasswordTooShort, "password below minimum length");
   }
-  if (password.size() > options_.max_password_length) {
+  if (length > options_.max_password_length) {
     return Fail(ErrorCode::kPasswordTooLong, "password above maximum length");
   }
   return {};
@@ -129,6 +140,8 @@ Result<NewSession> SessionService::SignUp(const SignUpRequest& request, const Cl
 
 Result<NewSession> SessionService::SignIn(const SignInRequest& request, const ClientInfo& client) {
   const std::string email = NormalizeEmail(request.email);
+  // As Better Auth: a malformed address is a 400, not a failed sign-in (it reveals nothing).
+  if (!IsValidEmail(email)) return Fail(ErrorCode::kInvalidEmail, "sign-in: invalid email");
   auto found = store_.FindUserByEmail(email);
   if (!found) return std::unexpected(found.error());
   if (!found->has_value() || (*found)->password_hash.empty()) {

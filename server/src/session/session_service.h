@@ -70,6 +70,10 @@ struct ActiveSession {
   bool renewed = false;
 };
 
+// Length of UTF-8 text in UTF-16 code units (JavaScript's String.length), the unit Better Auth's
+// password length rules use. Bytes that are not valid UTF-8 count as one unit each.
+[[nodiscard]] std::size_t Utf16Length(std::string_view utf8);
+
 class SessionService {
  public:
   // All references must outlive the service.
@@ -82,7 +86,8 @@ class SessionService {
   [[nodiscard]] Result<NewSession> SignUp(const SignUpRequest& request, const ClientInfo& client);
 
   // Checks the password and starts a new session with a new token (a token the client already
-  // had is never adopted). Unknown email and wrong password both give
+  // had is never adopted). kInvalidEmail for a malformed address. Unknown email and wrong
+  // password both give
   // kInvalidEmailOrPassword after the same amount of hashing work. A hash with parameters
   // weaker than the configured ones is replaced.
   [[nodiscard]] Result<NewSession> SignIn(const SignInRequest& request, const ClientInfo& client);

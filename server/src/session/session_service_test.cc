@@ -114,6 +114,31 @@ TEST_F(SessionServiceTest, WrongPasswordAndUnknownEmailFailAlike) {
   EXPECT_EQ(unknown.error().code, ErrorCode::kInvalidEmailOrPassword);
 }
 
+TEST_F(SessionServiceTest, SignInWithMalformedEmailIsInvalidEmail) {
+  auto r = service_.SignIn({.email = "not-an-email", .password = "whatever-pw"}, {});
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, ErrorCode::kInvalidEmail);
+}
+
+TEST(Utf16LengthTest, CountsLikeJavaScript) {
+  EXPECT_EQ(Utf16Length(""), 0u);
+  EXPECT_EQ(Utf16Length("abc"), 3u);
+  EXPECT_EQ(Utf16Length("caf\xc3\xa9"), 4u);           // é: one unit
+  EXPECT_EQ(Utf16Length("\xe2\x82\xac"), 1u);           // €: one unit
+  EXPECT_EQ(Utf16Length("\xf0\x9f\x94\x91"), 2u);       // 🔑: a surrogate pair
+}
+
+TEST_F(SessionServiceTest, PasswordLengthCountsUtf16Units) {
+  // Seven emoji are 14 UTF-16 units (>= 8) though only 7 characters; four are 8 units.
+  std::string four_keys;
+  for (int i = 0; i < 4; ++i) four_keys += "\xf0\x9f\x94\x91";
+  EXPECT_TRUE(service_.SignUp({.email = "k@example.com", .password = four_keys, .name = "k"}, {}));
+  auto short_pw = service_.SignUp(
+      {.email = "j@example.com", .password = "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9", .name = "j"}, {});
+  ASSERT_FALSE(short_pw.has_value());  // 8 bytes but 4 units.
+  EXPECT_EQ(short_pw.error().code, ErrorCode::kPasswordTooShort);
+}
+
 TEST_F(SessionServiceTest, ValidateReturnsNothingForUnknownOrMalformedTokens) {
   SignUpAlice();
   for (const std::string& t : {std::string(), std::string("short"), std::string(43, 'A'),
