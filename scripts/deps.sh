@@ -3,10 +3,11 @@
 # test.sh; `deps.sh build` for building and running, `deps.sh test` adds the test tools.
 set -euo pipefail
 
-build_packages=(g++ cmake make pkg-config libboost1.81-dev libboost-json1.81-dev libssl-dev
+build_packages=(g++ cmake make pkg-config python3 python3-yaml uap-core libboost1.81-dev
+  libboost-json1.81-dev libboost-regex1.81-dev libssl-dev
   libsodium-dev libsqlite3-dev libspdlog-dev libtomlplusplus-dev libcli11-dev curl)
 test_packages=(googletest libgtest-dev libgmock-dev libbenchmark-dev python3 clang-format
-  clang-tidy sqlite3 wrk nginx-light gnuplot-nox procps nodejs npm)
+  clang-tidy-16 sqlite3 wrk nginx-light gnuplot-nox procps nodejs npm)
 
 wanted=("${build_packages[@]}")
 if [[ "${1:-build}" == "test" ]]; then wanted+=("${test_packages[@]}"); fi

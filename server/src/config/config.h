@@ -33,7 +33,29 @@ struct Session {
   std::int64_t update_age = 86'400;                // Slide expiry when older than this (1 day).
   std::int64_t dont_remember_expires_in = 86'400;  // Lifetime with rememberMe:false (1 day).
   std::int64_t sweep_interval = 3'600;             // Seconds between expired-row sweeps; 0 = off.
-  std::uint32_t max_user_agent_length = 512;       // Longer user agents are cut to this.
+  std::uint32_t max_user_agent_length = 512;     // Longer user agents are cut to this.
+  std::int64_t absolute_lifetime = 2'592'000;    // No session outlives this (30 days); 0 = off.
+  std::int64_t idle_timeout = 0;                 // End a session unused this long; 0 = off.
+};
+
+struct RateLimit {
+  bool enabled = true;             // Off only for test and benchmark set-ups.
+  std::vector<std::string> rules;  // Empty → ratelimit::DefaultRules() (see docs).
+};
+
+struct CookieCache {
+  bool enabled = false;        // A signed session_data cookie answers get-session without the DB.
+  std::int64_t max_age = 300;  // Seconds a cached cookie is trusted (seed 002: 5 minutes).
+};
+
+struct Jwt {
+  std::string algorithm = "EdDSA";     // EdDSA | ES256 | RS256 | HS256 | HS384 | HS512.
+  std::int64_t expires_in = 900;       // Access-token lifetime in seconds (15 minutes).
+  std::string issuer;                  // "" → baseUrl.
+  std::string audience;                // "" → baseUrl.
+  std::vector<std::string> fields;     // User fields copied into the token (bknd `fields`).
+  std::int64_t rotation_interval = 0;  // Seconds between automatic key rotations; 0 = never.
+  bool get_session_header = false;     // get-session also sends a fresh JWT in set-auth-jwt.
 };
 
 struct Cookie {
@@ -73,6 +95,9 @@ struct Config {
   Session session;
   Cookie cookie;
   Password password;
+  RateLimit rate_limit;
+  CookieCache cookie_cache;
+  Jwt jwt;
   Log log;
 };
 

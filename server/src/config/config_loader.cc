@@ -22,6 +22,8 @@
 
 #include <toml++/toml.h>
 
+#include "ratelimit/rule.h"
+
 namespace sessiond::config {
 namespace {
 
@@ -444,6 +446,14 @@ std::vector<KeyDef> BuildTable() {
       "session.maxUserAgentLength",
       [](auto& c) -> auto& { return c.session.max_user_agent_length; },
       "User-Agent strings stored with a session are cut to this many bytes."));
+  t.push_back(IntKey(
+      "session.absoluteLifetime", [](auto& c) -> auto& { return c.session.absolute_lifetime; },
+      "Seconds after sign-in when a session ends however active it is (30 days); sliding expiry "
+      "never extends past it. Bounds what a stolen cookie is worth. 0 = no bound."));
+  t.push_back(IntKey(
+      "session.idleTimeout", [](auto& c) -> auto& { return c.session.idle_timeout; },
+      "Seconds without a request after which a session ends; 0 = off (the sliding expiry "
+      "already ends sessions unused for expiresIn)."));
   // [cookie]
   t.push_back(StringKey(
       "cookie.prefix", [](auto& c) -> auto& { return c.cookie.prefix; },
@@ -491,6 +501,45 @@ std::vector<KeyDef> BuildTable() {
   t.push_back(IntKey(
       "password.argon2Iterations", [](auto& c) -> auto& { return c.password.argon2_iterations; },
       "argon2id time cost (passes over memory); at least 2 (the OWASP floor)."));
+  // [rateLimit]
+  t.push_back(BoolKey(
+      "rateLimit.enabled", [](auto& c) -> auto& { return c.rate_limit.enabled; },
+      "Rate limiting on; turn off only for tests and benchmarks."));
+  t.push_back(ListKey(
+      "rateLimit.rules", [](auto& c) -> auto& { return c.rate_limit.rules; },
+      "Rules \"<path>[*]=<max>/<window>[:ip]\" or \"account:<name>=<max>/<window>\"; empty = the "
+      "defaults (10/60s per IP on sign-in, sign-up and session-changing routes; 600/60s on "
+      "get-session; 5 sign-in attempts per account per 15m)."));
+  // [cookieCache]
+  t.push_back(BoolKey(
+      "cookieCache.enabled", [](auto& c) -> auto& { return c.cookie_cache.enabled; },
+      "Let a signed session_data cookie answer get-session without a database read; a revoked "
+      "session is still refused on the next request (revocations are checked in memory)."));
+  t.push_back(IntKey(
+      "cookieCache.maxAge", [](auto& c) -> auto& { return c.cookie_cache.max_age; },
+      "Seconds a session_data cookie is trusted (5 minutes)."));
+  // [jwt]
+  t.push_back(StringKey(
+      "jwt.algorithm", [](auto& c) -> auto& { return c.jwt.algorithm; },
+      "Signing algorithm of access tokens: EdDSA, ES256, RS256, HS256, HS384 or HS512."));
+  t.push_back(IntKey(
+      "jwt.expiresIn", [](auto& c) -> auto& { return c.jwt.expires_in; },
+      "Access-token lifetime in seconds (15 minutes), at most 86400."));
+  t.push_back(StringKey(
+      "jwt.issuer", [](auto& c) -> auto& { return c.jwt.issuer; }, "iss claim; empty = baseUrl."));
+  t.push_back(StringKey(
+      "jwt.audience", [](auto& c) -> auto& { return c.jwt.audience; },
+      "aud claim; empty = baseUrl."));
+  t.push_back(ListKey(
+      "jwt.fields", [](auto& c) -> auto& { return c.jwt.fields; },
+      "User fields copied into access tokens besides sub, sid, email and role: name, image, "
+      "emailVerified."));
+  t.push_back(IntKey(
+      "jwt.rotationInterval", [](auto& c) -> auto& { return c.jwt.rotation_interval; },
+      "Seconds between automatic signing-key rotations; 0 = only by `sessiond keys rotate`."));
+  t.push_back(BoolKey(
+      "jwt.getSessionHeader", [](auto& c) -> auto& { return c.jwt.get_session_header; },
+      "get-session also answers with a fresh access token in the set-auth-jwt header."));
   // [log]
   t.push_back(ChoiceStringKey(
       "log.level", [](auto& c) -> auto& { return c.log.level; }, kLogLevels,
@@ -918,6 +967,34 @@ void Validate(const Config& config, const Sources& sources) {
                                           floor_note + ", got " +
                                           std::to_string(password.argon2_iterations));
   }
+
+  if (config.session.absolute_lifetime < 0) {
+    Fail("session.absoluteLifetime", "must not be negative (0 = no bound)");
+  }
+  if (config.session.absolute_lifetime > 0 &&
+      config.session.absolute_lifetime < config.session.expires_in) {
+    Fail("session.absoluteLifetime", "must be 0 or at least session.expiresIn");
+  }
+  if (config.session.idle_timeout < 0) Fail("session.idleTimeout", "must not be negative");
+  if (auto rules = ratelimit::ParseRules(config.rate_limit.rules); !rules) {
+    Fail("rateLimit.rules", rules.error().detail);
+  }
+  if (config.cookie_cache.max_age <= 0) Fail("cookieCache.maxAge", "must be positive");
+  static constexpr std::array<std::string_view, 6> kJwtAlgorithms = {"EdDSA", "ES256", "RS256",
+                                                                     "HS256", "HS384", "HS512"};
+  if (std::ranges::find(kJwtAlgorithms, config.jwt.algorithm) == kJwtAlgorithms.end()) {
+    Fail("jwt.algorithm",
+         "expected EdDSA, ES256, RS256, HS256, HS384 or HS512, got " + Quote(config.jwt.algorithm));
+  }
+  if (config.jwt.expires_in <= 0 || config.jwt.expires_in > 86'400) {
+    Fail("jwt.expiresIn", "must be from 1 to 86400 seconds");
+  }
+  for (const std::string& field : config.jwt.fields) {
+    if (field != "name" && field != "image" && field != "emailVerified") {
+      Fail("jwt.fields", "unknown user field " + Quote(field) + " (name, image, emailVerified)");
+    }
+  }
+  if (config.jwt.rotation_interval < 0) Fail("jwt.rotationInterval", "must not be negative");
 
   if (std::ranges::find(kLogLevels, config.log.level) == kLogLevels.end()) {
     Fail("log.level", "expected " + Join(kLogLevels, " or ") + ", got " + Quote(config.log.level));

@@ -16,7 +16,7 @@ namespace sessiond::crypto {
 struct Argon2Params {
   // OWASP Password Storage Cheat Sheet floor for argon2id: m = 19 MiB, t = 2, p = 1.
   // (libsodium always uses p = 1.)
-  std::uint64_t memory_kib = 19 * 1024;
+  std::uint64_t memory_kib = 19ULL * 1024;
   std::uint64_t iterations = 2;
 };
 
