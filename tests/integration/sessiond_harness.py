@@ -48,8 +48,9 @@ COOKIE_NAME = "better-auth.session_token"
 LISTENING_RE = re.compile(rb"sessiond listening on http://127\.0\.0\.1:(\d+)")
 ISO_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 USER_KEYS = {"name", "email", "emailVerified", "image", "createdAt", "updatedAt", "id"}
+# Better Auth's session keys plus sessiond's userAgentParsed (the parsed user agent).
 SESSION_KEYS = {"expiresAt", "token", "createdAt", "updatedAt", "ipAddress", "userAgent",
-                "userId", "id"}
+                "userId", "id", "userAgentParsed"}
 DEFAULT_PASSWORD = "correct-horse-battery"
 DEFAULT_USER_AGENT = "sessiond-integration-tests/1.0"
 
@@ -209,7 +210,8 @@ class Server:
 
     def __init__(self, *, args: list[str] | None = None, env: dict[str, str] | None = None,
                  secret: str | None = TEST_SECRET, fast_hash: bool = True,
-                 data_dir: str | None = None, subcommand: list[str] | None = None):
+                 data_dir: str | None = None, subcommand: list[str] | None = None,
+                 rate_limit: bool = False):
         self._tmp: tempfile.TemporaryDirectory | None = None
         if data_dir is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="sessiond-it-")
@@ -220,6 +222,9 @@ class Server:
             extra_env["SESSIOND_SECRET"] = secret
         if fast_hash:
             extra_env.update(FAST_HASH_ENV)
+        if not rate_limit:
+            # Suites sign up many users from one IP; test_rate_limit.py turns it back on.
+            extra_env["SESSIOND_RATE_LIMIT_ENABLED"] = "false"
         if env:
             extra_env.update(env)
         self.env = clean_env(extra_env)

@@ -3,6 +3,9 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -14,9 +17,15 @@
 #include "http/router.h"
 #include "http/server.h"
 #include "routes/auth_routes.h"
+#include "ratelimit/memory_counter_store.h"
+#include "ratelimit/rate_limiter.h"
+#include "ratelimit/rule.h"
 #include "routes/health_routes.h"
 #include "routes/origin_check.h"
+#include "routes/route_context.h"
 #include "routes/session_cookies.h"
+#include "routes/session_routes.h"
+#include "useragent/useragent.h"
 #include "session/session_service.h"
 #include "store/sqlite/sqlite_store.h"
 #include "token/session_token.h"
@@ -75,6 +84,18 @@ std::string BaseUrl(const config::Config& config, std::uint16_t port) {
   return "http://" + config.host + ":" + std::to_string(port);
 }
 
+// The user agent in Agnost's shape, as JSON text stored with the session at sign-in.
+std::string DescribeUserAgent(std::string_view user_agent) {
+  const useragent::UserAgent ua = useragent::Parser::Default().Parse(user_agent);
+  boost::json::object o{{"family", ua.family}, {"major", ua.major}, {"minor", ua.minor},
+                        {"patch", ua.patch}};
+  o["device"] = {{"family", ua.device.family}, {"brand", ua.device.brand},
+                 {"model", ua.device.model}};
+  o["os"] = {{"family", ua.os.family}, {"major", ua.os.major}, {"minor", ua.os.minor},
+             {"patch", ua.os.patch}};
+  return boost::json::serialize(o);
+}
+
 std::string SameSiteName(config::SameSite s) {
   switch (s) {
     case config::SameSite::kStrict:
@@ -109,6 +130,7 @@ int Serve(const config::Config& config) {
   }
   SystemClock clock;
   crypto::SodiumRandom random;
+  (void)useragent::Parser::Default();  // Compile the uap-core rules now, not on a first sign-in.
 
   auto opened = OpenStore(config);
   if (!opened) {
@@ -135,7 +157,9 @@ int Serve(const config::Config& config) {
        .min_password_length = config.password.min_length,
        .max_password_length = config.password.max_length,
        .max_user_agent_length = config.session.max_user_agent_length,
-       .handle_key = std::string(handle_key.begin(), handle_key.end())});
+       .absolute_lifetime = seconds(config.session.absolute_lifetime),
+       .handle_key = std::string(handle_key.begin(), handle_key.end()),
+       .describe_user_agent = &DescribeUserAgent});
 
   http::ServerOptions server_options{
       .host = config.host,
@@ -178,10 +202,28 @@ int Serve(const config::Config& config) {
   trusted.push_back(base_url);
   const routes::OriginCheck origin_check(std::move(trusted));
 
+  auto rules = config.rate_limit.rules.empty()
+                   ? Result<std::vector<ratelimit::Rule>>(ratelimit::DefaultRules())
+                   : ratelimit::ParseRules(config.rate_limit.rules);
+  if (!rules) {  // Config validation parsed them already; this is belt and braces.
+    spdlog::critical("rateLimit.rules: {}", rules.error().detail);
+    return kExitUsage;
+  }
+  ratelimit::MemoryCounterStore counters;
+  ratelimit::RateLimiter limiter(std::move(*rules), counters, clock, config.rate_limit.enabled);
+  if (!config.rate_limit.enabled) spdlog::warn("rate limiting is OFF (rateLimit.enabled=false)");
+
+  const auto route_context = std::make_shared<const routes::RouteContext>(routes::RouteContext{
+      .sessions = sessions,
+      .cookies = cookies,
+      .origin_check = origin_check,
+      .limiter = &limiter,
+      .options = {.path_success = config.cookie.path_success,
+                  .path_logged_out = config.cookie.path_logged_out}});
   routes::AddHealthRoutes(router, store);
-  routes::AddAuthRoutes(router, sessions, cookies, origin_check,
-                        {.path_success = config.cookie.path_success,
-                         .path_logged_out = config.cookie.path_logged_out});
+  routes::AddAuthRoutes(router, route_context);
+  routes::AddSessionRoutes(router, route_context);
+  server.Every(seconds(60), [&counters, &clock] { (void)counters.Sweep(clock.Now()); });
 
   if (config.session.sweep_interval > 0) {
     server.Every(seconds(config.session.sweep_interval), [&sessions] {

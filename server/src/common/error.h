@@ -26,10 +26,12 @@ enum class ErrorCode {
   kPasswordTooLong,
   kUserAlreadyExists,       // Email already registered (compared case-insensitively).
   kInvalidEmailOrPassword,  // Unknown email or wrong password; deliberately indistinguishable.
+  kInvalidPassword,         // Wrong current password when changing it.
   // Authentication and CSRF.
   kUnauthorized,         // No valid session where one is required.
   kMissingOrNullOrigin,  // Cookie-authenticated state change with no Origin/Referer.
   kInvalidOrigin,        // Origin/Referer not among the trusted origins.
+  kInvalidCallbackUrl,   // callbackURL is neither a relative path nor on a trusted origin.
   // Abuse and availability.
   kRateLimited,
   kServiceUnavailable,  // Storage unreachable or busy; safe to retry.

@@ -1,39 +1,16 @@
 #include "routes/auth_routes.h"
 
-#include <boost/json/serialize.hpp>
-#include <memory>
 #include <utility>
 
 #include "http/error_table.h"
 #include "routes/json_body.h"
 #include "routes/render.h"
+#include "session/email.h"
 
 namespace sessiond::routes {
 namespace {
 
 using boost::json::object;
-
-// Everything one route handler needs, shared by all of them.
-struct Context {
-  session::SessionService& sessions;
-  const SessionCookies& cookies;
-  const OriginCheck& origin_check;
-  AuthRoutesOptions options;
-};
-
-// Responses that carry or create a session must not be stored by any cache (RFC 9111 §5.2.2.5).
-void NoStore(http::Response& r) {
-  r.headers.Add("cache-control", "no-store");
-  r.headers.Add("pragma", "no-cache");
-}
-
-http::Response JsonResponse(int status, const boost::json::value& body) {
-  return http::Response::Json(status, boost::json::serialize(body));
-}
-
-void ClearCookies(const Context& ctx, http::Response& r) {
-  for (auto& c : ctx.cookies.Clear()) r.headers.Add("set-cookie", std::move(c));
-}
 
 // 303 See Other to `path` for an HTML form post (bknd's pathSuccess / pathLoggedOut); the body
 // stays JSON so every response is.
@@ -46,14 +23,10 @@ http::Response FormRedirect(const std::string& path) {
   return r;
 }
 
-session::ClientInfo ClientOf(const http::Request& request) {
-  const auto ua = request.headers.Get("user-agent");
-  return {request.client_ip, ua ? std::string(*ua) : std::string()};
-}
-
 // Answers a successful sign-up / sign-in: cookie, bearer header, body.
-http::Response SessionCreated(const Context& ctx, const session::NewSession& s,
-                              bool from_form, bool with_redirect_field) {
+http::Response SessionCreated(const RouteContext& ctx, const session::NewSession& s,
+                              bool from_form, bool sign_in,
+                              const std::optional<std::string>& callback_url) {
   if (from_form) {
     http::Response r = FormRedirect(ctx.options.path_success);
     r.headers.Add("set-cookie", ctx.cookies.Issue(s.token, s.session.remember_me));
@@ -61,8 +34,9 @@ http::Response SessionCreated(const Context& ctx, const session::NewSession& s,
     return r;
   }
   object body;
-  if (with_redirect_field) body["redirect"] = false;
+  if (sign_in) body["redirect"] = callback_url.has_value();
   body["token"] = s.token;
+  if (sign_in && callback_url) body["url"] = *callback_url;
   body["user"] = RenderUser(s.user);
   http::Response r = JsonResponse(200, body);
   // Better Auth's bearer plugin: the signed token for clients that cannot hold cookies.
@@ -73,7 +47,17 @@ http::Response SessionCreated(const Context& ctx, const session::NewSession& s,
   return r;
 }
 
-http::Response SignUp(const Context& ctx, const http::Request& request) {
+// callbackURL, if given, must be a local path or on a trusted origin (no open redirect).
+Result<std::optional<std::string>> CallbackUrl(const RouteContext& ctx, const BodyFields& body) {
+  auto url = body.OptionalString("callbackURL");
+  if (!url) return url;
+  if (*url && !ctx.origin_check.IsSafeRedirect(**url)) {
+    return Fail(ErrorCode::kInvalidCallbackUrl, "callbackURL not trusted");
+  }
+  return url;
+}
+
+http::Response SignUp(const RouteContext& ctx, const http::Request& request) {
   auto body = ParseBody(request, /*allow_form=*/true);
   if (!body) return http::ErrorResponse(body.error());
   auto email = body->RequiredString("email");
@@ -86,6 +70,8 @@ http::Response SignUp(const Context& ctx, const http::Request& request) {
   if (!image) return http::ErrorResponse(image.error());
   auto remember = body->OptionalBool("rememberMe");
   if (!remember) return http::ErrorResponse(remember.error());
+  auto callback = CallbackUrl(ctx, *body);
+  if (!callback) return http::ErrorResponse(callback.error());
 
   auto created = ctx.sessions.SignUp({.email = std::move(*email),
                                       .password = std::move(*password),
@@ -94,10 +80,10 @@ http::Response SignUp(const Context& ctx, const http::Request& request) {
                                       .remember_me = remember->value_or(true)},
                                      ClientOf(request));
   if (!created) return http::ErrorResponse(created.error());
-  return SessionCreated(ctx, *created, body->from_form(), /*with_redirect_field=*/false);
+  return SessionCreated(ctx, *created, body->from_form(), /*sign_in=*/false, std::nullopt);
 }
 
-http::Response SignIn(const Context& ctx, const http::Request& request) {
+http::Response SignIn(const RouteContext& ctx, const http::Request& request) {
   auto body = ParseBody(request, /*allow_form=*/true);
   if (!body) return http::ErrorResponse(body.error());
   auto email = body->RequiredString("email");
@@ -106,50 +92,73 @@ http::Response SignIn(const Context& ctx, const http::Request& request) {
   if (!password) return http::ErrorResponse(password.error());
   auto remember = body->OptionalBool("rememberMe");
   if (!remember) return http::ErrorResponse(remember.error());
+  auto callback = CallbackUrl(ctx, *body);
+  if (!callback) return http::ErrorResponse(callback.error());
 
+  // One account cannot be brute-forced from many IPs: attempts per email are limited (counted
+  // before the password check so parallel guesses cannot slip past), and a success clears them.
+  const std::string account = session::NormalizeEmail(*email);
+  if (ctx.limiter != nullptr) {
+    auto decision = ctx.limiter->CheckAccount(ratelimit::kSignInAccountRule, account);
+    if (decision && !decision->allowed) {
+      http::Response r = http::ErrorResponse({ErrorCode::kRateLimited, "per-account limit"});
+      // Only Retry-After: the remaining count would tell anyone how many guesses were made.
+      for (auto& [n, v] : ratelimit::RateLimitHeaders(*decision)) {
+        if (n == "retry-after" || n == "x-retry-after") r.headers.Add(std::move(n), std::move(v));
+      }
+      return r;
+    }
+  }
   auto started = ctx.sessions.SignIn({.email = std::move(*email),
                                       .password = std::move(*password),
                                       .remember_me = remember->value_or(true)},
                                      ClientOf(request));
   if (!started) return http::ErrorResponse(started.error());
-  return SessionCreated(ctx, *started, body->from_form(), /*with_redirect_field=*/true);
+  if (ctx.limiter != nullptr) ctx.limiter->Clear(ratelimit::kSignInAccountRule, account);
+  return SessionCreated(ctx, *started, body->from_form(), /*sign_in=*/true, *callback);
 }
 
 // get-session and session differ only in how "no session" is rendered.
-http::Response GetSession(const Context& ctx, const http::Request& request,
+http::Response GetSession(const RouteContext& ctx, const http::Request& request,
                           const boost::json::value& signed_out_body) {
-  const Credential credential = ctx.cookies.Read(request);
   auto signed_out = [&](bool clear) {
     http::Response r = JsonResponse(200, signed_out_body);
     if (clear) ClearCookies(ctx, r);
     NoStore(r);
     return r;
   };
-  if (!credential.token) return signed_out(false);
-
-  auto active = ctx.sessions.Validate(*credential.token);
-  if (!active) {
-    http::Response r = http::ErrorResponse(active.error());
-    NoStore(r);
-    return r;
+  auto caller = RequireSession(ctx, request);
+  if (!caller) {
+    if (caller.error().code != ErrorCode::kUnauthorized) {
+      http::Response r = http::ErrorResponse(caller.error());
+      NoStore(r);
+      return r;
+    }
+    // A cookie that verified but names no live session (revoked, expired): tell the browser to
+    // drop it, as Better Auth does. A forged cookie is left alone, also as Better Auth does.
+    const Credential credential = ctx.cookies.Read(request);
+    return signed_out(credential.source == CredentialSource::kCookie && credential.token);
   }
-  if (!active->has_value()) {
-    // A revoked or expired session: tell the browser to drop its cookie, as Better Auth does.
-    return signed_out(credential.source == CredentialSource::kCookie);
-  }
-  const session::ActiveSession& s = **active;
+  const session::ActiveSession& s = caller->active;
   object body;
   body["session"] = RenderSession(s.session, ctx.sessions.RevocationHandle(s.session));
   body["user"] = RenderUser(s.user);
   http::Response r = JsonResponse(200, body);
-  if (s.renewed && credential.source == CredentialSource::kCookie && ctx.cookies.options().renew) {
-    r.headers.Add("set-cookie", ctx.cookies.Issue(*credential.token, s.session.remember_me));
-  }
+  AddRenewal(ctx, *caller, r);
   NoStore(r);
   return r;
 }
 
-http::Response SignOut(const Context& ctx, const http::Request& request) {
+http::Response GetSessionOrNull(const RouteContext& ctx, const http::Request& request) {
+  return GetSession(ctx, request, nullptr);
+}
+
+// The seed's path: same, but signed-out is {"session":null,"user":null}.
+http::Response GetSessionOrNulls(const RouteContext& ctx, const http::Request& request) {
+  return GetSession(ctx, request, object{{"session", nullptr}, {"user", nullptr}});
+}
+
+http::Response SignOut(const RouteContext& ctx, const http::Request& request) {
   const Credential credential = ctx.cookies.Read(request);
   if (credential.token) {
     if (auto ended = ctx.sessions.SignOut(*credential.token); !ended) {
@@ -165,30 +174,15 @@ http::Response SignOut(const Context& ctx, const http::Request& request) {
 
 }  // namespace
 
-void AddAuthRoutes(http::Router& router, session::SessionService& sessions,
-                   const SessionCookies& cookies, const OriginCheck& origin_check,
-                   AuthRoutesOptions options) {
-  auto ctx = std::make_shared<Context>(Context{sessions, cookies, origin_check, std::move(options)});
-
-  // State-changing routes pass the CSRF origin check first.
-  auto guarded = [ctx](http::Response (*handler)(const Context&, const http::Request&)) {
-    return [ctx, handler](const http::Request& request) {
-      if (auto ok = ctx->origin_check.Check(request); !ok) return http::ErrorResponse(ok.error());
-      return handler(*ctx, request);
-    };
-  };
-
+void AddAuthRoutes(http::Router& router, const std::shared_ptr<const RouteContext>& ctx) {
   // Sign-up and sign-in hash passwords (tens of milliseconds): off the I/O threads.
-  router.Add("POST", "/api/auth/sign-up/email", guarded(&SignUp), http::Execution::kBlocking);
-  router.Add("POST", "/api/auth/sign-in/email", guarded(&SignIn), http::Execution::kBlocking);
-  router.Add("POST", "/api/auth/sign-out", guarded(&SignOut));
-  router.Add("GET", "/api/auth/get-session", [ctx](const http::Request& request) {
-    return GetSession(*ctx, request, nullptr);
-  });
-  // The seed's path: same, but signed-out is {"session":null,"user":null}.
-  router.Add("GET", "/api/auth/session", [ctx](const http::Request& request) {
-    return GetSession(*ctx, request, object{{"session", nullptr}, {"user", nullptr}});
-  });
+  AddGuarded(router, ctx, "POST", "/api/auth/sign-up/email", &SignUp, /*csrf=*/true,
+             http::Execution::kBlocking);
+  AddGuarded(router, ctx, "POST", "/api/auth/sign-in/email", &SignIn, /*csrf=*/true,
+             http::Execution::kBlocking);
+  AddGuarded(router, ctx, "POST", "/api/auth/sign-out", &SignOut, /*csrf=*/true);
+  AddGuarded(router, ctx, "GET", "/api/auth/get-session", &GetSessionOrNull, /*csrf=*/false);
+  AddGuarded(router, ctx, "GET", "/api/auth/session", &GetSessionOrNulls, /*csrf=*/false);
 }
 
 }  // namespace sessiond::routes

@@ -1,4 +1,5 @@
 #include "routes/auth_routes.h"
+#include "routes/session_routes.h"
 
 #include <gtest/gtest.h>
 
@@ -30,7 +31,10 @@ class AuthRoutesTest : public ::testing::Test {
   void Build(CookieOptions options) {
     router_ = http::Router();
     cookies_ = std::make_unique<SessionCookies>(options, signer_);
-    AddAuthRoutes(router_, sessions_, *cookies_, origin_check_, {});
+    auto ctx = std::make_shared<const RouteContext>(
+        RouteContext{sessions_, *cookies_, origin_check_, limiter_.get(), {}});
+    AddAuthRoutes(router_, ctx);
+    AddSessionRoutes(router_, ctx);
   }
 
   http::Response Call(const std::string& method, const std::string& path, std::string body = {},
@@ -81,6 +85,7 @@ class AuthRoutesTest : public ::testing::Test {
   token::TokenSigner signer_{"0123456789abcdef0123456789abcdef-test"};
   OriginCheck origin_check_{{kOrigin}};
   std::unique_ptr<SessionCookies> cookies_;
+  std::unique_ptr<ratelimit::RateLimiter> limiter_;
   http::Router router_;
 };
 

@@ -26,6 +26,9 @@ class BodyFields {
   // A boolean field that may be absent or null. Form bodies accept true/false/on/1/0.
   [[nodiscard]] Result<std::optional<bool>> OptionalBool(std::string_view key) const;
 
+  // True if the field is present (even if null).
+  [[nodiscard]] bool Has(std::string_view key) const { return fields_.contains(key); }
+
   // True when the body was an HTML form post (the route may answer with a redirect).
   [[nodiscard]] bool from_form() const { return from_form_; }
 

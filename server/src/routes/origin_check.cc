@@ -52,6 +52,15 @@ bool OriginCheck::IsTrusted(std::string_view origin) const {
   return false;
 }
 
+bool OriginCheck::IsSafeRedirect(std::string_view url) const {
+  if (url.starts_with('/')) {
+    // "//evil.example" and "/\\evil.example" are protocol-relative to browsers.
+    return url.size() == 1 || (url[1] != '/' && url[1] != '\\');
+  }
+  const std::string origin = OriginOf(url);
+  return !origin.empty() && IsTrusted(origin);
+}
+
 Result<void> OriginCheck::Check(const http::Request& request) const {
   const std::string& m = request.method;
   if (m == "GET" || m == "HEAD" || m == "OPTIONS") return {};

@@ -24,6 +24,10 @@ class OriginCheck {
   // kInvalidOrigin when the origin is not trusted.
   [[nodiscard]] Result<void> Check(const http::Request& request) const;
 
+  // True if `url` may be redirected to: a path on this server ("/x", not "//host") or a URL on a
+  // trusted origin. Used for callbackURL (no open redirects).
+  [[nodiscard]] bool IsSafeRedirect(std::string_view url) const;
+
   // The origin ("scheme://host[:port]", lower-cased, default port dropped) of a URL, or "" if it
   // has none.
   [[nodiscard]] static std::string OriginOf(std::string_view url);

@@ -1,5 +1,7 @@
 #include "routes/render.h"
 
+#include <boost/json/parse.hpp>
+
 #include "common/clock.h"
 
 namespace sessiond::routes {
@@ -23,7 +25,7 @@ boost::json::object RenderUser(const store::User& user) {
 
 boost::json::object RenderSession(const store::Session& session, std::string_view handle) {
   boost::json::object o;
-  o.reserve(8);
+  o.reserve(9);
   o.emplace("expiresAt", ToIso8601(session.expires_at));
   o.emplace("token", handle);
   o.emplace("createdAt", ToIso8601(session.created_at));
@@ -32,6 +34,11 @@ boost::json::object RenderSession(const store::Session& session, std::string_vie
   o.emplace("userAgent", session.user_agent);
   o.emplace("userId", session.user_id);
   o.emplace("id", session.id);
+  boost::system::error_code ec;
+  boost::json::value parsed = session.user_agent_parsed.empty()
+                                  ? boost::json::value(nullptr)
+                                  : boost::json::parse(session.user_agent_parsed, ec);
+  o.emplace("userAgentParsed", ec ? boost::json::value(nullptr) : std::move(parsed));
   return o;
 }
 

@@ -13,7 +13,10 @@ namespace sessiond::routes {
 // {name, email, emailVerified, image, createdAt, updatedAt, id}
 [[nodiscard]] boost::json::object RenderUser(const store::User& user);
 
-// {expiresAt, token, createdAt, updatedAt, ipAddress, userAgent, userId, id}
+// {expiresAt, token, createdAt, updatedAt, ipAddress, userAgent, userId, id, userAgentParsed}
+// userAgentParsed (an extra field; Better Auth's keep their names) is the user agent parsed at
+// sign-in in Agnost's shape: {family, major, minor, patch, device:{family, brand, model},
+// os:{family, major, minor, patch}}, or null.
 [[nodiscard]] boost::json::object RenderSession(const store::Session& session,
                                                 std::string_view handle);
 

@@ -76,6 +76,12 @@ seconds SessionService::LifetimeOf(bool remember_me) const {
   return remember_me ? options_.expires_in : options_.dont_remember_expires_in;
 }
 
+TimePoint SessionService::ExpiryFrom(TimePoint now, TimePoint created_at, bool remember_me) const {
+  const TimePoint sliding = now + LifetimeOf(remember_me);
+  if (options_.absolute_lifetime.count() <= 0) return sliding;
+  return std::min(sliding, created_at + options_.absolute_lifetime);
+}
+
 Result<void> SessionService::CheckPassword(std::string_view password) const {
   // Better Auth checks JavaScript's String.length, i.e. UTF-16 code units; count the same way
   // so the same password is accepted by both.
@@ -170,12 +176,15 @@ Result<NewSession> SessionService::StartSession(store::User user, bool remember_
   store::Session session{.id = RandomId(random_),
                          .user_id = user.id,
                          .token_hash = token::HashSessionToken(token),
-                         .expires_at = now + LifetimeOf(remember_me),
+                         .expires_at = ExpiryFrom(now, now, remember_me),
                          .ip_address = SanitizeUtf8(client.ip_address, 64),
                          .user_agent = SanitizeUtf8(client.user_agent, options_.max_user_agent_length),
                          .remember_me = remember_me,
                          .created_at = now,
                          .updated_at = now};
+  if (options_.describe_user_agent) {
+    session.user_agent_parsed = options_.describe_user_agent(session.user_agent);
+  }
   if (auto created = store_.CreateSession(session); !created) {
     return std::unexpected(created.error());
   }
@@ -204,8 +213,11 @@ Result<std::optional<ActiveSession>> SessionService::Validate(std::string_view t
   // update age is capped at half the lifetime so an active session can still slide.
   const seconds lifetime = LifetimeOf(active.session.remember_me);
   const seconds update_age = std::min(options_.update_age, lifetime / 2);
-  if (now >= active.session.expires_at - lifetime + update_age) {
-    const TimePoint new_expiry = now + lifetime;
+  const TimePoint new_expiry =
+      ExpiryFrom(now, active.session.created_at, active.session.remember_me);
+  // Renewal never moves the expiry back, and stops once the absolute bound is reached.
+  if (now >= active.session.expires_at - lifetime + update_age &&
+      new_expiry > active.session.expires_at) {
     auto touched = store_.TouchSession(active.session.id, new_expiry, now);
     if (!touched) return std::unexpected(touched.error());
     if (!*touched) return std::nullopt;  // Revoked between the read and the write.
@@ -228,6 +240,83 @@ Result<void> SessionService::SignOut(std::string_view token) {
 
 Result<std::int64_t> SessionService::SweepExpired() {
   return store_.DeleteExpiredSessions(clock_.Now());
+}
+
+Result<std::vector<store::Session>> SessionService::ListSessions(std::string_view user_id) {
+  auto all = store_.ListUserSessions(user_id);
+  if (!all) return std::unexpected(all.error());
+  const TimePoint now = clock_.Now();
+  std::erase_if(*all, [now](const store::Session& s) { return s.expires_at <= now; });
+  return all;
+}
+
+Result<std::optional<std::string>> SessionService::RevokeSession(std::string_view user_id,
+                                                                 std::string_view handle_or_token) {
+  auto sessions = store_.ListUserSessions(user_id);
+  if (!sessions) return std::unexpected(sessions.error());
+  const std::string token_hash = handle_or_token.size() == token::kTokenLength
+                                     ? token::HashSessionToken(handle_or_token)
+                                     : std::string();
+  for (const store::Session& s : *sessions) {
+    // Compare in constant time: a handle is not a credential, but it need not leak either.
+    if (crypto::ConstantTimeEquals(RevocationHandle(s), handle_or_token) ||
+        (!token_hash.empty() && crypto::ConstantTimeEquals(s.token_hash, token_hash))) {
+      auto deleted = store_.DeleteSession(s.id);
+      if (!deleted) return std::unexpected(deleted.error());
+      return std::optional<std::string>(s.id);
+    }
+  }
+  return std::optional<std::string>();
+}
+
+Result<int> SessionService::RevokeSessions(std::string_view user_id,
+                                           std::optional<std::string_view> keep_session_id) {
+  return store_.DeleteUserSessions(user_id, keep_session_id);
+}
+
+Result<NewSession> SessionService::ChangePassword(const ActiveSession& caller,
+                                                  std::string_view current_password,
+                                                  std::string_view new_password, bool revoke_others,
+                                                  const ClientInfo& client) {
+  auto found = store_.FindUserByEmail(caller.user.email);
+  if (!found) return std::unexpected(found.error());
+  if (!found->has_value() || (*found)->user.id != caller.user.id ||
+      (*found)->password_hash.empty()) {
+    BurnDummyVerify(current_password);
+    return Fail(ErrorCode::kInvalidPassword, "change-password: no credential account");
+  }
+  if (!hasher_.Verify((*found)->password_hash, current_password)) {
+    return Fail(ErrorCode::kInvalidPassword, "change-password: wrong current password");
+  }
+  if (auto ok = CheckPassword(new_password); !ok) return std::unexpected(ok.error());
+  auto hash = hasher_.Hash(new_password);
+  if (!hash) return std::unexpected(hash.error());
+  auto updated = store_.UpdatePasswordHash(caller.user.id, *hash, clock_.Now());
+  if (!updated) return std::unexpected(updated.error());
+
+  // The caller continues on a fresh token; the old one dies with its row.
+  auto fresh = StartSession((*found)->user, caller.session.remember_me, client);
+  if (!fresh) return fresh;
+  auto ended = revoke_others ? store_.DeleteUserSessions(caller.user.id, fresh->session.id)
+                             : store_.DeleteSession(caller.session.id);
+  if (!ended) return std::unexpected(ended.error());
+  return fresh;
+}
+
+Result<store::User> SessionService::UpdateUser(std::string_view user_id,
+                                               const store::UserUpdate& update) {
+  if (update.name && update.name->size() > options_.max_name_length) {
+    return Fail(ErrorCode::kValidation, "update-user: name too long");
+  }
+  if (update.image && update.image->size() > options_.max_image_length) {
+    return Fail(ErrorCode::kValidation, "update-user: image too long");
+  }
+  auto changed = store_.UpdateUser(user_id, update, clock_.Now());
+  if (!changed) return std::unexpected(changed.error());
+  auto user = store_.FindUserById(user_id);
+  if (!user) return std::unexpected(user.error());
+  if (!*changed || !user->has_value()) return Fail(ErrorCode::kUnauthorized, "user is gone");
+  return std::move(**user);
 }
 
 std::string SessionService::RevocationHandle(const store::Session& session) const {

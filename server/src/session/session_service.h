@@ -8,10 +8,12 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/clock.h"
 #include "common/error.h"
@@ -30,8 +32,13 @@ struct SessionOptions {
   std::size_t max_user_agent_length = 512;
   std::size_t max_name_length = 256;
   std::size_t max_image_length = 2048;
+  // No session lives past created_at + this, however active (0 = no bound).
+  seconds absolute_lifetime{0};
   // Key for revocation handles (RevocationHandle). Derived from the server secret by the app.
   std::string handle_key;
+  // Turns a User-Agent string into the JSON stored with the session (made once at sign-in).
+  // Unset: nothing is stored.
+  std::function<std::string(std::string_view)> describe_user_agent;
 };
 
 // Where a request came from, recorded on the session row.
@@ -100,6 +107,32 @@ class SessionService {
   // Ends the session with that raw token. Succeeds when there is none.
   [[nodiscard]] Result<void> SignOut(std::string_view token);
 
+  // The user's live sessions, newest first.
+  [[nodiscard]] Result<std::vector<store::Session>> ListSessions(std::string_view user_id);
+
+  // Ends one of the user's own sessions, named by its revocation handle or its raw token.
+  // Anything else (another user's session, an unknown value) changes nothing and still
+  // succeeds, as Better Auth answers. Returns the id of the session ended, if one was.
+  [[nodiscard]] Result<std::optional<std::string>> RevokeSession(std::string_view user_id,
+                                                                 std::string_view handle_or_token);
+
+  // Ends every session of the user except `keep_session_id` (when given). Returns the count.
+  [[nodiscard]] Result<int> RevokeSessions(std::string_view user_id,
+                                           std::optional<std::string_view> keep_session_id);
+
+  // Checks `current_password`, stores a hash of `new_password`, and replaces the calling session
+  // with a new one (a new token: whoever held the old one is out). With `revoke_others`, every
+  // other session of the user ends too. Errors: kInvalidPassword (wrong current password),
+  // kPasswordTooShort / kPasswordTooLong, kServiceUnavailable.
+  [[nodiscard]] Result<NewSession> ChangePassword(const ActiveSession& caller,
+                                                  std::string_view current_password,
+                                                  std::string_view new_password, bool revoke_others,
+                                                  const ClientInfo& client);
+
+  // Changes the user's name and/or image. kValidation for over-long values.
+  [[nodiscard]] Result<store::User> UpdateUser(std::string_view user_id,
+                                               const store::UserUpdate& update);
+
   // Deletes every expired session row. Returns how many went.
   [[nodiscard]] Result<std::int64_t> SweepExpired();
 
@@ -112,6 +145,8 @@ class SessionService {
  private:
   [[nodiscard]] Result<NewSession> StartSession(store::User user, bool remember_me,
                                                 const ClientInfo& client);
+  // When a session of this kind created at `created_at` must end if not renewed, from `now`.
+  [[nodiscard]] TimePoint ExpiryFrom(TimePoint now, TimePoint created_at, bool remember_me) const;
   [[nodiscard]] seconds LifetimeOf(bool remember_me) const;
   [[nodiscard]] Result<void> CheckPassword(std::string_view password) const;
   // Verifies against a fixed dummy hash so a sign-in for an unknown email costs what a real one

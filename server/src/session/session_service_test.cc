@@ -277,5 +277,157 @@ TEST_F(SessionServiceTest, RevocationHandleIsStableAndDistinct) {
   EXPECT_NE(ha, a.token);
 }
 
+TEST_F(SessionServiceTest, ListSessionsShowsOnlyLiveOnesNewestFirst) {
+  const NewSession a = SignUpAlice();
+  clock_.Advance(hours(1));
+  auto b = service_.SignIn({.email = "alice@example.com", .password = "correct-horse-battery"}, {});
+  ASSERT_TRUE(b.has_value());
+  auto listed = service_.ListSessions(a.user.id);
+  ASSERT_TRUE(listed.has_value());
+  ASSERT_EQ(listed->size(), 2u);
+  EXPECT_EQ((*listed)[0].id, b->session.id);
+  EXPECT_EQ((*listed)[1].id, a.session.id);
+  clock_.Set(a.session.expires_at);  // a expired, b (an hour younger) not yet.
+  listed = service_.ListSessions(a.user.id);
+  ASSERT_TRUE(listed.has_value());
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ((*listed)[0].id, b->session.id);
+}
+
+TEST_F(SessionServiceTest, RevokeByHandleOrTokenOnlyWithinTheUser) {
+  const NewSession a = SignUpAlice();
+  auto b = service_.SignIn({.email = "alice@example.com", .password = "correct-horse-battery"}, {});
+  auto mallory = service_.SignUp(
+      {.email = "mallory@example.com", .password = "mallory-password", .name = "M"}, {});
+  ASSERT_TRUE(b.has_value() && mallory.has_value());
+
+  // Mallory cannot end Alice's session, even knowing its handle.
+  auto foreign = service_.RevokeSession(mallory->user.id, service_.RevocationHandle(a.session));
+  ASSERT_TRUE(foreign.has_value());
+  EXPECT_FALSE(foreign->has_value());
+  EXPECT_TRUE(service_.Validate(a.token)->has_value());
+
+  auto by_handle = service_.RevokeSession(a.user.id, service_.RevocationHandle(a.session));
+  ASSERT_TRUE(by_handle.has_value());
+  EXPECT_EQ(by_handle->value_or(""), a.session.id);
+  EXPECT_FALSE(service_.Validate(a.token)->has_value());
+
+  auto by_token = service_.RevokeSession(a.user.id, b->token);
+  ASSERT_TRUE(by_token.has_value());
+  EXPECT_EQ(by_token->value_or(""), b->session.id);
+  EXPECT_FALSE(service_.Validate(b->token)->has_value());
+
+  auto unknown = service_.RevokeSession(a.user.id, "no-such-handle");
+  ASSERT_TRUE(unknown.has_value());
+  EXPECT_FALSE(unknown->has_value());
+  EXPECT_TRUE(service_.Validate(mallory->token)->has_value());
+}
+
+TEST_F(SessionServiceTest, RevokeSessionsKeepsOnlyTheOneAskedFor) {
+  const NewSession a = SignUpAlice();
+  auto b = service_.SignIn({.email = "alice@example.com", .password = "correct-horse-battery"}, {});
+  auto c = service_.SignIn({.email = "alice@example.com", .password = "correct-horse-battery"}, {});
+  ASSERT_TRUE(b.has_value() && c.has_value());
+  auto others = service_.RevokeSessions(a.user.id, b->session.id);
+  ASSERT_TRUE(others.has_value());
+  EXPECT_EQ(*others, 2);
+  EXPECT_TRUE(service_.Validate(b->token)->has_value());
+  EXPECT_FALSE(service_.Validate(a.token)->has_value());
+  auto all = service_.RevokeSessions(a.user.id, std::nullopt);
+  ASSERT_TRUE(all.has_value());
+  EXPECT_EQ(*all, 1);
+  EXPECT_FALSE(service_.Validate(b->token)->has_value());
+}
+
+TEST_F(SessionServiceTest, ChangePasswordRotatesTheTokenAndOptionallyEndsOthers) {
+  const NewSession a = SignUpAlice();
+  auto b = service_.SignIn({.email = "alice@example.com", .password = "correct-horse-battery"}, {});
+  ASSERT_TRUE(b.has_value());
+  auto active = service_.Validate(a.token);
+  ASSERT_TRUE(active.has_value() && active->has_value());
+
+  auto wrong = service_.ChangePassword(**active, "not-my-password", "new-password-1", false, {});
+  ASSERT_FALSE(wrong.has_value());
+  EXPECT_EQ(wrong.error().code, ErrorCode::kInvalidPassword);
+  auto too_short = service_.ChangePassword(**active, "correct-horse-battery", "short", false, {});
+  ASSERT_FALSE(too_short.has_value());
+  EXPECT_EQ(too_short.error().code, ErrorCode::kPasswordTooShort);
+
+  auto changed =
+      service_.ChangePassword(**active, "correct-horse-battery", "new-password-1", false, {});
+  ASSERT_TRUE(changed.has_value());
+  EXPECT_NE(changed->token, a.token);
+  EXPECT_FALSE(service_.Validate(a.token)->has_value());       // Old token is dead.
+  EXPECT_TRUE(service_.Validate(changed->token)->has_value());  // New one works.
+  EXPECT_TRUE(service_.Validate(b->token)->has_value());        // Others kept.
+  EXPECT_FALSE(service_.SignIn({.email = "alice@example.com", .password = "correct-horse-battery"}, {}));
+  EXPECT_TRUE(service_.SignIn({.email = "alice@example.com", .password = "new-password-1"}, {}));
+
+  auto now_active = service_.Validate(changed->token);
+  ASSERT_TRUE(now_active.has_value() && now_active->has_value());
+  auto again = service_.ChangePassword(**now_active, "new-password-1", "new-password-2", true, {});
+  ASSERT_TRUE(again.has_value());
+  EXPECT_FALSE(service_.Validate(b->token)->has_value());
+  auto left = service_.ListSessions(a.user.id);
+  ASSERT_TRUE(left.has_value());
+  ASSERT_EQ(left->size(), 1u);
+  EXPECT_EQ(left->front().id, again->session.id);
+}
+
+TEST_F(SessionServiceTest, UpdateUserChangesNameAndImage) {
+  const NewSession a = SignUpAlice();
+  clock_.Advance(seconds(10));
+  auto updated = service_.UpdateUser(
+      a.user.id, {.name = "Alice Liddell", .set_image = true, .image = "https://x.test/a.png"});
+  ASSERT_TRUE(updated.has_value());
+  EXPECT_EQ(updated->name, "Alice Liddell");
+  EXPECT_EQ(updated->image.value_or(""), "https://x.test/a.png");
+  EXPECT_EQ(updated->updated_at, clock_.Now());
+  auto seen = service_.Validate(a.token);
+  ASSERT_TRUE(seen.has_value() && seen->has_value());
+  EXPECT_EQ((*seen)->user.name, "Alice Liddell");
+  auto too_long = service_.UpdateUser(a.user.id, {.name = std::string(300, 'x')});
+  ASSERT_FALSE(too_long.has_value());
+  EXPECT_EQ(too_long.error().code, ErrorCode::kValidation);
+}
+
+TEST_F(SessionServiceTest, AbsoluteLifetimeBoundsSlidingExpiry) {
+  SessionOptions options;
+  options.handle_key = "k";
+  options.absolute_lifetime = days(10);
+  SessionService bounded(store_, hasher_, clock_, random_, options);
+  auto s = bounded.SignUp({.email = "b@example.com", .password = "long-enough-pw", .name = "B"}, {});
+  ASSERT_TRUE(s.has_value());
+  const TimePoint start = clock_.Now();
+  // Active every day: slides, but never past start + 10 days.
+  for (int day = 1; day <= 9; ++day) {
+    clock_.Set(start + days(day));
+    auto v = bounded.Validate(s->token);
+    ASSERT_TRUE(v.has_value() && v->has_value()) << day;
+    EXPECT_LE((*v)->session.expires_at, start + days(10));
+  }
+  clock_.Set(start + days(10));
+  auto ended = bounded.Validate(s->token);
+  ASSERT_TRUE(ended.has_value());
+  EXPECT_FALSE(ended->has_value());
+}
+
+TEST_F(SessionServiceTest, UserAgentIsDescribedOnceAtSignIn) {
+  SessionOptions options;
+  options.handle_key = "k";
+  int calls = 0;
+  options.describe_user_agent = [&calls](std::string_view ua) {
+    ++calls;
+    return std::string(R"({"family":")") + std::string(ua) + "\"}";
+  };
+  SessionService described(store_, hasher_, clock_, random_, options);
+  auto s = described.SignUp({.email = "u@example.com", .password = "long-enough-pw", .name = "U"},
+                            {.ip_address = "::1", .user_agent = "curl"});
+  ASSERT_TRUE(s.has_value());
+  EXPECT_EQ(s->session.user_agent_parsed, R"({"family":"curl"})");
+  ASSERT_TRUE(described.Validate(s->token).has_value());
+  EXPECT_EQ(calls, 1);
+}
+
 }  // namespace
 }  // namespace sessiond::session

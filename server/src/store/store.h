@@ -52,9 +52,19 @@ struct Session {
   TimePoint expires_at;
   std::string ip_address;  // May be empty.
   std::string user_agent;  // May be empty; bounded by the caller.
+  // The user agent parsed once at sign-in, as JSON text (Agnost's shape); "" when unknown. The
+  // store keeps it opaque.
+  std::string user_agent_parsed;
   bool remember_me = true;  // false: browser-session cookie and the short lifetime.
   TimePoint created_at;
   TimePoint updated_at;
+};
+
+// Fields of a user that may change; unset members stay as they are.
+struct UserUpdate {
+  std::optional<std::string> name;
+  bool set_image = false;  // When true, image becomes `image` (nullopt: cleared).
+  std::optional<std::string> image;
 };
 
 struct SessionWithUser {
@@ -92,6 +102,10 @@ class Store {
   [[nodiscard]] virtual Result<bool> UpdatePasswordHash(std::string_view user_id,
                                                         std::string_view password_hash,
                                                         TimePoint now) = 0;
+
+  // Applies `update` and sets updated_at = now. Returns false if there is no such user.
+  [[nodiscard]] virtual Result<bool> UpdateUser(std::string_view user_id, const UserUpdate& update,
+                                                TimePoint now) = 0;
 
   // Inserts a session. kInternal if the id or token_hash collides (never expected: both random).
   [[nodiscard]] virtual Result<void> CreateSession(const Session& session) = 0;

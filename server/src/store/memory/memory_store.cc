@@ -80,6 +80,18 @@ Result<bool> MemoryStore::UpdatePasswordHash(std::string_view user_id,
   return true;
 }
 
+Result<bool> MemoryStore::UpdateUser(std::string_view user_id, const UserUpdate& update,
+                                     TimePoint now) {
+  std::unique_lock lock(mu_);
+  auto it = users_by_id_.find(user_id);
+  if (it == users_by_id_.end()) return false;
+  User& user = it->second.user;
+  if (update.name) user.name = *update.name;
+  if (update.set_image) user.image = update.image;
+  user.updated_at = now;
+  return true;
+}
+
 Result<void> MemoryStore::CreateSession(const Session& session) {
   std::unique_lock lock(mu_);
   if (!users_by_id_.contains(session.user_id)) {

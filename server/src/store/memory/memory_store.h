@@ -38,6 +38,8 @@ class MemoryStore final : public Store {
   [[nodiscard]] Result<std::optional<UserWithPassword>> FindUserByEmail(
       std::string_view email) override;
   [[nodiscard]] Result<std::optional<User>> FindUserById(std::string_view user_id) override;
+  [[nodiscard]] Result<bool> UpdateUser(std::string_view user_id, const UserUpdate& update,
+                                        TimePoint now) override;
   [[nodiscard]] Result<bool> UpdatePasswordHash(std::string_view user_id,
                                                 std::string_view password_hash,
                                                 TimePoint now) override;

@@ -58,8 +58,14 @@ CREATE INDEX session_user_id_idx ON session(user_id);
 CREATE INDEX session_expires_at_idx ON session(expires_at);
 )sql";
 
+// v2: the parsed user agent (JSON text), made once at sign-in.
+constexpr std::string_view kV2SessionUserAgentParsed = R"sql(
+ALTER TABLE session ADD COLUMN user_agent_parsed TEXT NOT NULL DEFAULT '';
+)sql";
+
 constexpr std::array kMigrations = {
     Migration{1, "initial schema: user, account, session", kV1InitialSchema},
+    Migration{2, "session.user_agent_parsed", kV2SessionUserAgentParsed},
 };
 
 constexpr const char* kCreateMigrationsTable =

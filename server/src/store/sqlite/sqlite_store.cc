@@ -30,6 +30,9 @@ enum class Sql : std::size_t {
   kFindUserByEmail,
   kFindUserById,
   kUpdatePasswordHash,
+  kUpdateUserName,
+  kUpdateUserImage,
+  kTouchUser,
   kInsertSession,
   kFindSessionByTokenHash,
   kTouchSession,
@@ -47,9 +50,9 @@ constexpr std::size_t kSqlCount = static_cast<std::size_t>(Sql::kCount);
   "u.id, u.email, u.name, u.image, u.email_verified, u.created_at, u.updated_at"
 #define SESSIOND_SESSION_COLUMNS                                                             \
   "s.id, s.user_id, s.token_hash, s.expires_at, s.ip_address, s.user_agent, s.remember_me, " \
-  "s.created_at, s.updated_at"
+  "s.created_at, s.updated_at, s.user_agent_parsed"
 constexpr int kUserColumnCount = 7;
-constexpr int kSessionColumnCount = 9;
+constexpr int kSessionColumnCount = 10;
 
 constexpr const char* kSqlText[] = {
     // kBegin: IMMEDIATE takes the write lock up front, so the transaction never has to upgrade a
@@ -75,9 +78,14 @@ constexpr const char* kSqlText[] = {
     // kUpdatePasswordHash
     "UPDATE account SET password = ?2, updated_at = ?3 "
     "WHERE user_id = ?1 AND provider_id = 'credential'",
+    // kUpdateUserName, kUpdateUserImage, kTouchUser
+    "UPDATE \"user\" SET name = ?2 WHERE id = ?1",
+    "UPDATE \"user\" SET image = ?2 WHERE id = ?1",
+    "UPDATE \"user\" SET updated_at = ?2 WHERE id = ?1",
     // kInsertSession
     "INSERT INTO session (id, user_id, token_hash, expires_at, ip_address, user_agent, "
-    "remember_me, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    "remember_me, created_at, updated_at, user_agent_parsed) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     // kFindSessionByTokenHash: one query for the hot path of every authenticated request.
     "SELECT " SESSIOND_SESSION_COLUMNS ", " SESSIOND_USER_COLUMNS
     " FROM session AS s "
@@ -126,6 +134,7 @@ Session ReadSession(sqlite3_stmt* stmt, int first) {
   session.remember_me = ColumnBool(stmt, first + 6);
   session.created_at = ColumnTime(stmt, first + 7);
   session.updated_at = ColumnTime(stmt, first + 8);
+  session.user_agent_parsed = ColumnText(stmt, first + 9);
   return session;
 }
 
@@ -521,6 +530,30 @@ Result<bool> SqliteStore::UpdatePasswordHash(std::string_view user_id,
   return *changed > 0;
 }
 
+Result<bool> SqliteStore::UpdateUser(std::string_view user_id, const UserUpdate& update,
+                                     TimePoint now) {
+  auto lease = Acquire(/*for_write=*/true);
+  if (!lease) return std::unexpected(lease.error());
+  Connection& db = lease->connection();
+  auto txn = Transaction::Begin(db);
+  if (!txn) return std::unexpected(txn.error());
+  if (update.name) {
+    auto named = RunUpdate(db, Sql::kUpdateUserName, "update user name",
+                           [&](Binder& b) { b.Text(user_id).Text(*update.name); });
+    if (!named) return std::unexpected(named.error());
+  }
+  if (update.set_image) {
+    auto imaged = RunUpdate(db, Sql::kUpdateUserImage, "update user image",
+                            [&](Binder& b) { b.Text(user_id).NullableText(update.image); });
+    if (!imaged) return std::unexpected(imaged.error());
+  }
+  auto touched = RunUpdate(db, Sql::kTouchUser, "touch user",
+                           [&](Binder& b) { b.Text(user_id).Time(now); });
+  if (!touched) return std::unexpected(touched.error());
+  if (auto committed = txn->Commit(); !committed) return std::unexpected(committed.error());
+  return *touched > 0;
+}
+
 Result<void> SqliteStore::CreateSession(const Session& session) {
   auto lease = Acquire(/*for_write=*/true);
   if (!lease) return std::unexpected(lease.error());
@@ -536,7 +569,8 @@ Result<void> SqliteStore::CreateSession(const Session& session) {
             .Text(session.user_agent)
             .Bool(session.remember_me)
             .Time(session.created_at)
-            .Time(session.updated_at);
+            .Time(session.updated_at)
+            .Text(session.user_agent_parsed);
       });
   if (!inserted) return std::unexpected(inserted.error());
   return {};

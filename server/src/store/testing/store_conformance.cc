@@ -52,6 +52,7 @@ void ExpectSameSession(const Session& actual, const Session& expected) {
   EXPECT_EQ(ToUnixMillis(actual.expires_at), ToUnixMillis(expected.expires_at));
   EXPECT_EQ(actual.ip_address, expected.ip_address);
   EXPECT_EQ(actual.user_agent, expected.user_agent);
+  EXPECT_EQ(actual.user_agent_parsed, expected.user_agent_parsed);
   EXPECT_EQ(actual.remember_me, expected.remember_me);
   EXPECT_EQ(ToUnixMillis(actual.created_at), ToUnixMillis(expected.created_at));
   EXPECT_EQ(ToUnixMillis(actual.updated_at), ToUnixMillis(expected.updated_at));
@@ -137,6 +138,7 @@ Session StoreConformanceTest::MakeSession(const std::string& id, const std::stri
   session.expires_at = clock_.Now() + std::chrono::days(7);
   session.ip_address = "203.0.113.7";
   session.user_agent = "Mozilla/5.0 (X11; Linux x86_64)";
+  session.user_agent_parsed = R"({"family":"Other","os":{"family":"Linux"}})";
   session.remember_me = true;
   session.created_at = clock_.Now();
   session.updated_at = clock_.Now();
@@ -705,6 +707,39 @@ TEST_P(StoreConformanceTest, ConcurrentSessionTrafficLosesNothing) {
   SESSIOND_ASSERT_OK_AND_ASSIGN(
       swept, store_->DeleteExpiredSessions(clock_.Now() + std::chrono::days(3650)));
   EXPECT_EQ(swept, kLivePerThread * kThreads);
+}
+
+TEST_P(StoreConformanceTest, UpdateUserChangesOnlyTheGivenFields) {
+  User alice = MakeUser("u1", "alice@example.com");
+  alice.image = "https://example.com/a.png";
+  CreateUserOrFail(alice, "pw");
+  CreateUserOrFail(MakeUser("u2", "bob@example.com"), "pw");
+  clock_.Advance(std::chrono::seconds(5));
+
+  SESSIOND_ASSERT_OK_AND_ASSIGN(renamed,
+                                store_->UpdateUser("u1", {.name = "Alice B."}, clock_.Now()));
+  EXPECT_TRUE(renamed);
+  SESSIOND_ASSERT_OK_AND_ASSIGN(after_name, store_->FindUserById("u1"));
+  ASSERT_TRUE(after_name.has_value());
+  EXPECT_EQ(after_name->name, "Alice B.");
+  EXPECT_EQ(after_name->image, alice.image);  // Untouched.
+  EXPECT_EQ(after_name->updated_at, clock_.Now());
+  EXPECT_EQ(after_name->created_at, alice.created_at);
+
+  SESSIOND_ASSERT_OK_AND_ASSIGN(
+      cleared, store_->UpdateUser("u1", {.set_image = true, .image = std::nullopt}, clock_.Now()));
+  EXPECT_TRUE(cleared);
+  SESSIOND_ASSERT_OK_AND_ASSIGN(after_image, store_->FindUserById("u1"));
+  ASSERT_TRUE(after_image.has_value());
+  EXPECT_FALSE(after_image->image.has_value());
+  EXPECT_EQ(after_image->name, "Alice B.");
+
+  SESSIOND_ASSERT_OK_AND_ASSIGN(bob, store_->FindUserById("u2"));
+  ASSERT_TRUE(bob.has_value());
+  EXPECT_EQ(bob->name, MakeUser("u2", "bob@example.com").name);
+
+  SESSIOND_ASSERT_OK_AND_ASSIGN(missing, store_->UpdateUser("nobody", {.name = "x"}, clock_.Now()));
+  EXPECT_FALSE(missing);
 }
 
 }  // namespace sessiond::store::testing

@@ -1,0 +1,78 @@
+#include "routes/route_context.h"
+
+#include <boost/json/serialize.hpp>
+#include <utility>
+
+#include "http/error_table.h"
+
+namespace sessiond::routes {
+
+void NoStore(http::Response& response) {
+  response.headers.Add("cache-control", "no-store");
+  response.headers.Add("pragma", "no-cache");
+}
+
+http::Response JsonResponse(int status, const boost::json::value& body) {
+  return http::Response::Json(status, boost::json::serialize(body));
+}
+
+void ClearCookies(const RouteContext& ctx, http::Response& response) {
+  for (auto& c : ctx.cookies.Clear()) response.headers.Add("set-cookie", std::move(c));
+}
+
+session::ClientInfo ClientOf(const http::Request& request) {
+  const auto ua = request.headers.Get("user-agent");
+  return {request.client_ip, ua ? std::string(*ua) : std::string()};
+}
+
+Result<Caller> RequireSession(const RouteContext& ctx, const http::Request& request) {
+  Credential credential = ctx.cookies.Read(request);
+  if (!credential.token) return Fail(ErrorCode::kUnauthorized, "no valid credential");
+  auto active = ctx.sessions.Validate(*credential.token);
+  if (!active) return std::unexpected(active.error());
+  if (!active->has_value()) return Fail(ErrorCode::kUnauthorized, "no live session");
+  return Caller{std::move(credential), std::move(**active)};
+}
+
+void AddRenewal(const RouteContext& ctx, const Caller& caller, http::Response& response) {
+  if (!caller.active.renewed || caller.credential.source != CredentialSource::kCookie ||
+      !ctx.cookies.options().renew) {
+    return;
+  }
+  const std::string& token = *caller.credential.token;
+  response.headers.Add("set-cookie", ctx.cookies.Issue(token, caller.active.session.remember_me));
+  response.headers.Add("set-auth-token", ctx.cookies.Signed(token));
+}
+
+void AddGuarded(http::Router& router, const std::shared_ptr<const RouteContext>& ctx,
+                std::string method, std::string path, ContextHandler handler, bool csrf,
+                http::Execution execution) {
+  router.Add(
+      std::move(method), std::move(path),
+      [ctx, handler, csrf](const http::Request& request) {
+        std::optional<ratelimit::Decision> decision;
+        if (ctx->limiter != nullptr) decision = ctx->limiter->Check(request.path, request.client_ip);
+        auto add_limit_headers = [&decision](http::Response& r) {
+          if (!decision) return;
+          for (auto& [name, value] : ratelimit::RateLimitHeaders(*decision)) {
+            r.headers.Add(std::move(name), std::move(value));
+          }
+        };
+        if (decision && !decision->allowed) {
+          http::Response r = http::ErrorResponse({ErrorCode::kRateLimited, "per-IP limit"});
+          add_limit_headers(r);
+          return r;
+        }
+        if (csrf) {
+          if (auto ok = ctx->origin_check.Check(request); !ok) {
+            return http::ErrorResponse(ok.error());
+          }
+        }
+        http::Response r = handler(*ctx, request);
+        add_limit_headers(r);
+        return r;
+      },
+      execution);
+}
+
+}  // namespace sessiond::routes

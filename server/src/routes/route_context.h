@@ -1,0 +1,63 @@
+// What every session route needs, and the small pieces they share: the credential → session
+// step, response headers, rate-limit and CSRF guards. One place, so auth_routes.cc and
+// session_routes.cc stay thin.
+#pragma once
+
+#include <boost/json/value.hpp>
+#include <memory>
+#include <string>
+
+#include "http/message.h"
+#include "http/router.h"
+#include "ratelimit/rate_limiter.h"
+#include "routes/origin_check.h"
+#include "routes/session_cookies.h"
+#include "session/session_service.h"
+
+namespace sessiond::routes {
+
+struct RouteOptions {
+  std::string path_success = "/";     // Redirect target of a form sign-in / sign-up.
+  std::string path_logged_out = "/";  // Redirect target of a form sign-out.
+};
+
+// Shared by every handler; the references must outlive the router.
+struct RouteContext {
+  session::SessionService& sessions;
+  const SessionCookies& cookies;
+  const OriginCheck& origin_check;
+  ratelimit::RateLimiter* limiter = nullptr;  // Null: no rate limiting.
+  RouteOptions options;
+};
+
+using ContextHandler = http::Response (*)(const RouteContext&, const http::Request&);
+
+// Registers `handler` behind the guards: the per-IP rate limit (429 with Retry-After when over,
+// X-RateLimit-* headers otherwise) and, when `csrf`, the origin check of cookie-carrying
+// state-changing requests.
+void AddGuarded(http::Router& router, const std::shared_ptr<const RouteContext>& ctx,
+                std::string method, std::string path, ContextHandler handler, bool csrf,
+                http::Execution execution = http::Execution::kInline);
+
+// Responses that carry or create a session must not be stored by any cache (RFC 9111 §5.2.2.5).
+void NoStore(http::Response& response);
+
+[[nodiscard]] http::Response JsonResponse(int status, const boost::json::value& body);
+
+// Set-Cookie lines that expire the session cookies.
+void ClearCookies(const RouteContext& ctx, http::Response& response);
+
+// IP and User-Agent of the request, as the session records them.
+[[nodiscard]] session::ClientInfo ClientOf(const http::Request& request);
+
+// The caller's session (validated, possibly renewed), or kUnauthorized.
+struct Caller {
+  Credential credential;
+  session::ActiveSession active;
+};
+[[nodiscard]] Result<Caller> RequireSession(const RouteContext& ctx, const http::Request& request);
+
+// Adds a renewed cookie (and set-auth-token) when the caller's session slid and came by cookie.
+void AddRenewal(const RouteContext& ctx, const Caller& caller, http::Response& response);
+
+}  // namespace sessiond::routes
