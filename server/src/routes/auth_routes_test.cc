@@ -181,5 +181,29 @@ TEST_F(AuthRoutesTest, SignOutEndsTheSessionAndNeedsAnOrigin) {
   EXPECT_EQ(Call("POST", "/api/auth/sign-out").status, 200);
 }
 
+TEST_F(AuthRoutesTest, CorsOnlyForTrustedOrigins) {
+  http::Request preflight;
+  preflight.method = "OPTIONS";
+  preflight.path = "/api/auth/sign-in/email";
+  preflight.headers.Add("Origin", kOrigin);
+  preflight.headers.Add("Access-Control-Request-Method", "POST");
+  auto ok = router_.Dispatch(preflight);
+  EXPECT_EQ(ok.status, 204);
+  EXPECT_EQ(ok.headers.Get("access-control-allow-origin").value_or(""), kOrigin);
+  EXPECT_EQ(ok.headers.Get("access-control-allow-credentials").value_or(""), "true");
+
+  http::Request evil = preflight;
+  evil.headers = http::Headers();
+  evil.headers.Add("Origin", "http://evil.example");
+  auto refused = router_.Dispatch(evil);
+  EXPECT_FALSE(refused.headers.Get("access-control-allow-origin").has_value());
+
+  http::Request get;
+  get.method = "GET";
+  get.path = "/api/auth/get-session";
+  get.headers.Add("Origin", kOrigin);
+  EXPECT_EQ(router_.Dispatch(get).headers.Get("access-control-allow-origin").value_or(""), kOrigin);
+}
+
 }  // namespace
 }  // namespace sessiond::routes

@@ -24,6 +24,12 @@ class OriginCheck {
   // kInvalidOrigin when the origin is not trusted.
   [[nodiscard]] Result<void> Check(const http::Request& request) const;
 
+  // True if an Origin header value names a trusted origin (CORS).
+  [[nodiscard]] bool IsTrustedOrigin(std::string_view origin_header) const {
+    const std::string origin = OriginOf(origin_header);
+    return !origin.empty() && IsTrusted(origin);
+  }
+
   // True if `url` may be redirected to: a path on this server ("/x", not "//host") or a URL on a
   // trusted origin. Used for callbackURL (no open redirects).
   [[nodiscard]] bool IsSafeRedirect(std::string_view url) const;

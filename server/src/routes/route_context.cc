@@ -44,9 +44,40 @@ void AddRenewal(const RouteContext& ctx, const Caller& caller, http::Response& r
   response.headers.Add("set-auth-token", ctx.cookies.Signed(token));
 }
 
+void AddCorsHeaders(const RouteContext& ctx, const http::Request& request,
+                    http::Response& response) {
+  const auto origin = request.headers.Get("origin");
+  if (!origin || !ctx.origin_check.IsTrustedOrigin(*origin)) return;
+  response.headers.Add("access-control-allow-origin", std::string(*origin));
+  response.headers.Add("access-control-allow-credentials", "true");
+  response.headers.Add("access-control-expose-headers", "set-auth-token, set-auth-jwt");
+  response.headers.Add("vary", "Origin");
+}
+
+namespace {
+
+// Answers a CORS preflight (OPTIONS with Access-Control-Request-Method) for `method`.
+http::Response Preflight(const RouteContext& ctx, const http::Request& request,
+                         const std::string& method) {
+  http::Response r = http::Response::Json(204, "");
+  r.headers = http::Headers();  // 204 carries no body and so no content-type.
+  const auto origin = request.headers.Get("origin");
+  if (origin && ctx.origin_check.IsTrustedOrigin(*origin)) {
+    AddCorsHeaders(ctx, request, r);
+    r.headers.Add("access-control-allow-methods", method + ", OPTIONS");
+    r.headers.Add("access-control-allow-headers", "content-type, authorization");
+    r.headers.Add("access-control-max-age", "600");
+  }
+  return r;
+}
+
+}  // namespace
+
 void AddGuarded(http::Router& router, const std::shared_ptr<const RouteContext>& ctx,
                 std::string method, std::string path, ContextHandler handler, bool csrf,
                 http::Execution execution) {
+  const std::string path_copy = path;
+  const std::string method_copy = method;
   router.Add(
       std::move(method), std::move(path),
       [ctx, handler, csrf](const http::Request& request) {
@@ -70,9 +101,13 @@ void AddGuarded(http::Router& router, const std::shared_ptr<const RouteContext>&
         }
         http::Response r = handler(*ctx, request);
         add_limit_headers(r);
+        AddCorsHeaders(*ctx, request, r);
         return r;
       },
       execution);
+  router.Add("OPTIONS", path_copy, [ctx, method_copy](const http::Request& request) {
+    return Preflight(*ctx, request, method_copy);
+  });
 }
 
 }  // namespace sessiond::routes

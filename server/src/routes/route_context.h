@@ -32,6 +32,13 @@ struct RouteContext {
 
 using ContextHandler = http::Response (*)(const RouteContext&, const http::Request&);
 
+// CORS (Fetch standard, "CORS protocol"): a request whose Origin is trusted gets
+// Access-Control-Allow-Origin: <that origin> with credentials allowed, so a web app on another
+// port or subdomain can call sessiond with credentials:'include'. Untrusted origins get no CORS
+// headers, and the browser withholds the response from them.
+void AddCorsHeaders(const RouteContext& ctx, const http::Request& request,
+                    http::Response& response);
+
 // Registers `handler` behind the guards: the per-IP rate limit (429 with Retry-After when over,
 // X-RateLimit-* headers otherwise) and, when `csrf`, the origin check of cookie-carrying
 // state-changing requests.
