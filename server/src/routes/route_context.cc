@@ -89,17 +89,16 @@ void AddGuarded(http::Router& router, const std::shared_ptr<const RouteContext>&
             r.headers.Add(std::move(name), std::move(value));
           }
         };
+        // Every answer, refusals included, carries the CORS headers: a browser app must be able
+        // to read a 429 or 403 to show it.
+        http::Response r;
         if (decision && !decision->allowed) {
-          http::Response r = http::ErrorResponse({ErrorCode::kRateLimited, "per-IP limit"});
-          add_limit_headers(r);
-          return r;
+          r = http::ErrorResponse({ErrorCode::kRateLimited, "per-IP limit"});
+        } else if (auto ok = csrf ? ctx->origin_check.Check(request) : Result<void>(); !ok) {
+          r = http::ErrorResponse(ok.error());
+        } else {
+          r = handler(*ctx, request);
         }
-        if (csrf) {
-          if (auto ok = ctx->origin_check.Check(request); !ok) {
-            return http::ErrorResponse(ok.error());
-          }
-        }
-        http::Response r = handler(*ctx, request);
         add_limit_headers(r);
         AddCorsHeaders(*ctx, request, r);
         return r;
