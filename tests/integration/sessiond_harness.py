@@ -575,6 +575,9 @@ class ServerTestCase(unittest.TestCase):
     server_env: dict[str, str] = {}
     server_secret: str | None = TEST_SECRET
     fast_hash: bool = True
+    # False: the server runs with SESSIOND_RATE_LIMIT_ENABLED=false (see Server); True: the
+    # configured (default) rate limits apply, as test_rate_limit.py needs.
+    rate_limit: bool = False
 
     server: Server
 
@@ -582,7 +585,8 @@ class ServerTestCase(unittest.TestCase):
     def setUpClass(cls) -> None:
         super().setUpClass()
         cls.server = Server(args=list(cls.server_args), env=dict(cls.server_env),
-                            secret=cls.server_secret, fast_hash=cls.fast_hash)
+                            secret=cls.server_secret, fast_hash=cls.fast_hash,
+                            rate_limit=cls.rate_limit)
         try:
             cls.server.start()
         except Exception:
