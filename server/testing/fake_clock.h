@@ -10,7 +10,8 @@ namespace sessiond::testing {
 class FakeClock final : public Clock {
  public:
   // Starts at 2026-11-23T10:00:00.000Z unless told otherwise.
-  explicit FakeClock(TimePoint start = FromUnixMillis(1795428000000)) : now_ms_(ToUnixMillis(start)) {}
+  explicit FakeClock(TimePoint start = FromUnixMillis(1795428000000))
+      : now_ms_(ToUnixMillis(start)) {}
   [[nodiscard]] TimePoint Now() const override { return FromUnixMillis(now_ms_.load()); }
   void Advance(milliseconds d) { now_ms_ += d.count(); }
   void Set(TimePoint t) { now_ms_ = ToUnixMillis(t); }

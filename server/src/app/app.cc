@@ -16,19 +16,19 @@
 #include "crypto/password_hasher.h"
 #include "http/router.h"
 #include "http/server.h"
-#include "routes/auth_routes.h"
 #include "ratelimit/memory_counter_store.h"
 #include "ratelimit/rate_limiter.h"
 #include "ratelimit/rule.h"
+#include "routes/auth_routes.h"
 #include "routes/health_routes.h"
 #include "routes/origin_check.h"
 #include "routes/route_context.h"
 #include "routes/session_cookies.h"
 #include "routes/session_routes.h"
-#include "useragent/useragent.h"
 #include "session/session_service.h"
 #include "store/sqlite/sqlite_store.h"
 #include "token/session_token.h"
+#include "useragent/useragent.h"
 
 namespace sessiond::app {
 namespace {
@@ -87,11 +87,13 @@ std::string BaseUrl(const config::Config& config, std::uint16_t port) {
 // The user agent in Agnost's shape, as JSON text stored with the session at sign-in.
 std::string DescribeUserAgent(std::string_view user_agent) {
   const useragent::UserAgent ua = useragent::Parser::Default().Parse(user_agent);
-  boost::json::object o{{"family", ua.family}, {"major", ua.major}, {"minor", ua.minor},
-                        {"patch", ua.patch}};
-  o["device"] = {{"family", ua.device.family}, {"brand", ua.device.brand},
-                 {"model", ua.device.model}};
-  o["os"] = {{"family", ua.os.family}, {"major", ua.os.major}, {"minor", ua.os.minor},
+  boost::json::object o{
+      {"family", ua.family}, {"major", ua.major}, {"minor", ua.minor}, {"patch", ua.patch}};
+  o["device"] = {
+      {"family", ua.device.family}, {"brand", ua.device.brand}, {"model", ua.device.model}};
+  o["os"] = {{"family", ua.os.family},
+             {"major", ua.os.major},
+             {"minor", ua.os.minor},
              {"patch", ua.os.patch}};
   return boost::json::serialize(o);
 }
@@ -213,13 +215,13 @@ int Serve(const config::Config& config) {
   ratelimit::RateLimiter limiter(std::move(*rules), counters, clock, config.rate_limit.enabled);
   if (!config.rate_limit.enabled) spdlog::warn("rate limiting is OFF (rateLimit.enabled=false)");
 
-  const auto route_context = std::make_shared<const routes::RouteContext>(routes::RouteContext{
-      .sessions = sessions,
-      .cookies = cookies,
-      .origin_check = origin_check,
-      .limiter = &limiter,
-      .options = {.path_success = config.cookie.path_success,
-                  .path_logged_out = config.cookie.path_logged_out}});
+  const auto route_context = std::make_shared<const routes::RouteContext>(
+      routes::RouteContext{.sessions = sessions,
+                           .cookies = cookies,
+                           .origin_check = origin_check,
+                           .limiter = &limiter,
+                           .options = {.path_success = config.cookie.path_success,
+                                       .path_logged_out = config.cookie.path_logged_out}});
   routes::AddHealthRoutes(router, store);
   routes::AddAuthRoutes(router, route_context);
   routes::AddSessionRoutes(router, route_context);

@@ -16,7 +16,9 @@ namespace sessiond::app {
 Result<std::string> LoadOrCreateDevSecret(const std::filesystem::path& dir, Random& random) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
-  if (ec) return Fail(ErrorCode::kServiceUnavailable, "cannot create " + dir.string() + ": " + ec.message());
+  if (ec)
+    return Fail(ErrorCode::kServiceUnavailable,
+                "cannot create " + dir.string() + ": " + ec.message());
   const std::filesystem::path path = dir / "dev-secret";
 
   if (std::filesystem::exists(path, ec)) {

@@ -11,8 +11,8 @@ namespace sessiond::app {
 namespace {
 
 std::filesystem::path FreshDir(const std::string& name) {
-  auto dir = std::filesystem::path(::testing::TempDir()) / ("dev_secret_" + name + "_" +
-                                                            std::to_string(::getpid()));
+  auto dir = std::filesystem::path(::testing::TempDir()) /
+             ("dev_secret_" + name + "_" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
   return dir;
 }

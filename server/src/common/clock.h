@@ -27,9 +27,7 @@ class SystemClock final : public Clock {
 };
 
 // Milliseconds since the Unix epoch, the form stores persist.
-[[nodiscard]] inline std::int64_t ToUnixMillis(TimePoint t) {
-  return t.time_since_epoch().count();
-}
+[[nodiscard]] inline std::int64_t ToUnixMillis(TimePoint t) { return t.time_since_epoch().count(); }
 [[nodiscard]] inline TimePoint FromUnixMillis(std::int64_t ms) {
   return TimePoint(milliseconds(ms));
 }

@@ -12,9 +12,7 @@ TEST(ClockTest, Iso8601HasMillisecondsAndZ) {
   EXPECT_EQ(ToIso8601(FromUnixMillis(0)), "1970-01-01T00:00:00.000Z");
 }
 
-TEST(ClockTest, UnixMillisRoundTrip) {
-  EXPECT_EQ(ToUnixMillis(FromUnixMillis(1234567)), 1234567);
-}
+TEST(ClockTest, UnixMillisRoundTrip) { EXPECT_EQ(ToUnixMillis(FromUnixMillis(1234567)), 1234567); }
 
 TEST(ClockTest, FakeClockMovesOnlyWhenAdvanced) {
   testing::FakeClock clock;

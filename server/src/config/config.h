@@ -33,9 +33,9 @@ struct Session {
   std::int64_t update_age = 86'400;                // Slide expiry when older than this (1 day).
   std::int64_t dont_remember_expires_in = 86'400;  // Lifetime with rememberMe:false (1 day).
   std::int64_t sweep_interval = 3'600;             // Seconds between expired-row sweeps; 0 = off.
-  std::uint32_t max_user_agent_length = 512;     // Longer user agents are cut to this.
-  std::int64_t absolute_lifetime = 2'592'000;    // No session outlives this (30 days); 0 = off.
-  std::int64_t idle_timeout = 0;                 // End a session unused this long; 0 = off.
+  std::uint32_t max_user_agent_length = 512;       // Longer user agents are cut to this.
+  std::int64_t absolute_lifetime = 2'592'000;      // No session outlives this (30 days); 0 = off.
+  std::int64_t idle_timeout = 0;                   // End a session unused this long; 0 = off.
 };
 
 struct RateLimit {

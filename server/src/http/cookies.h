@@ -15,12 +15,12 @@ namespace sessiond::http {
 
 struct SetCookie {
   std::string name;
-  std::string value;               // Percent-encoded on output (as better-call does).
+  std::string value;                 // Percent-encoded on output (as better-call does).
   std::optional<long long> max_age;  // Omitted → browser-session cookie.
   std::string path = "/";
   bool http_only = true;
   bool secure = false;
-  std::string same_site = "Lax";   // "Lax" | "Strict" | "None".
+  std::string same_site = "Lax";  // "Lax" | "Strict" | "None".
 };
 
 // "name=value; Max-Age=N; Path=/; HttpOnly; Secure; SameSite=Lax".

@@ -4,11 +4,11 @@
 
 #include <chrono>
 #include <cstdint>
-#include <optional>
-#include <string_view>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/error.h"
@@ -18,8 +18,8 @@ namespace sessiond::http {
 
 struct ServerOptions {
   std::string host = "127.0.0.1";
-  std::uint16_t port = 3000;  // 0 = pick a free port; see Server::port().
-  std::uint32_t threads = 0;  // I/O threads; 0 = hardware concurrency.
+  std::uint16_t port = 3000;           // 0 = pick a free port; see Server::port().
+  std::uint32_t threads = 0;           // I/O threads; 0 = hardware concurrency.
   std::uint32_t blocking_threads = 0;  // Worker pool for Execution::kBlocking; 0 = cores.
   std::uint32_t max_header_bytes = 8 * 1024;
   std::uint64_t max_body_bytes = 64 * 1024;

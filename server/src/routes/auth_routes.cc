@@ -24,9 +24,8 @@ http::Response FormRedirect(const std::string& path) {
 }
 
 // Answers a successful sign-up / sign-in: cookie, bearer header, body.
-http::Response SessionCreated(const RouteContext& ctx, const session::NewSession& s,
-                              bool from_form, bool sign_in,
-                              const std::optional<std::string>& callback_url) {
+http::Response SessionCreated(const RouteContext& ctx, const session::NewSession& s, bool from_form,
+                              bool sign_in, const std::optional<std::string>& callback_url) {
   if (from_form) {
     http::Response r = FormRedirect(ctx.options.path_success);
     r.headers.Add("set-cookie", ctx.cookies.Issue(s.token, s.session.remember_me));

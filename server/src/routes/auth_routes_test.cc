@@ -69,9 +69,11 @@ class AuthRoutesTest : public ::testing::Test {
   }
 
   std::string SignUp(bool remember = true) {
-    auto r = Call("POST", "/api/auth/sign-up/email",
-                  std::string(R"({"email":"alice@example.com","password":"correct-horse","name":"Alice","rememberMe":)") +
-                      (remember ? "true}" : "false}"));
+    auto r = Call(
+        "POST", "/api/auth/sign-up/email",
+        std::string(
+            R"({"email":"alice@example.com","password":"correct-horse","name":"Alice","rememberMe":)") +
+            (remember ? "true}" : "false}"));
     EXPECT_EQ(r.status, 200) << r.body;
     return CookieFrom(r);
   }
@@ -99,8 +101,9 @@ TEST_F(AuthRoutesTest, SignUpSetsCookieBearerHeaderAndBody) {
   EXPECT_TRUE(body.at("user").at("image").is_null());
   EXPECT_EQ(r.headers.Get("set-auth-token").value_or(""), signer_.Sign(token));
   EXPECT_EQ(r.headers.Get("cache-control").value_or(""), "no-store");
-  EXPECT_EQ(*SetCookieFor(r), "better-auth.session_token=" + http::PercentEncode(signer_.Sign(token)) +
-                                  "; Max-Age=604800; Path=/; HttpOnly; SameSite=Lax");
+  EXPECT_EQ(*SetCookieFor(r),
+            "better-auth.session_token=" + http::PercentEncode(signer_.Sign(token)) +
+                "; Max-Age=604800; Path=/; HttpOnly; SameSite=Lax");
 }
 
 TEST_F(AuthRoutesTest, GetSessionRendersBetterAuthShapeWithoutTheCredential) {
@@ -114,7 +117,8 @@ TEST_F(AuthRoutesTest, GetSessionRendersBetterAuthShapeWithoutTheCredential) {
   EXPECT_EQ(s.at("expiresAt").as_string(), ToIso8601(clock_.Now() + days(7)));
   EXPECT_EQ(s.at("userId").as_string(), body.at("user").at("id").as_string());
   // The body's token is the revocation handle, not the cookie's token.
-  const std::string cookie_token = *signer_.Verify(http::PercentDecode(cookie.substr(cookie.find('=') + 1)));
+  const std::string cookie_token =
+      *signer_.Verify(http::PercentDecode(cookie.substr(cookie.find('=') + 1)));
   EXPECT_NE(std::string(s.at("token").as_string()), cookie_token);
   EXPECT_FALSE(SetCookieFor(r).has_value());  // Fresh session: nothing to renew.
 }

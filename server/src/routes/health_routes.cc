@@ -5,9 +5,8 @@
 namespace sessiond::routes {
 
 void AddHealthRoutes(http::Router& router, store::Store& store) {
-  router.Add("GET", "/healthz", [](const http::Request&) {
-    return http::Response::Json(200, R"({"status":"ok"})");
-  });
+  router.Add("GET", "/healthz",
+             [](const http::Request&) { return http::Response::Json(200, R"({"status":"ok"})"); });
   router.Add("GET", "/readyz", [&store](const http::Request&) {
     if (auto ok = store.Ping(); !ok) return http::ErrorResponse(ok.error());
     return http::Response::Json(200, R"({"status":"ready"})");

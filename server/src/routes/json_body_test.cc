@@ -17,7 +17,8 @@ http::Request Post(std::string content_type, std::string body) {
 ErrorCode CodeOf(const Result<BodyFields>& r) { return r.error().code; }
 
 TEST(JsonBodyTest, ParsesObjectsWithCharsetParameter) {
-  auto body = ParseBody(Post("application/json; charset=utf-8", R"({"email":"a@b.co","n":1})"), false);
+  auto body =
+      ParseBody(Post("application/json; charset=utf-8", R"({"email":"a@b.co","n":1})"), false);
   ASSERT_TRUE(body.has_value());
   EXPECT_EQ(*body->RequiredString("email"), "a@b.co");
   EXPECT_FALSE(body->from_form());
@@ -31,8 +32,8 @@ TEST(JsonBodyTest, RejectsWrongOrMissingContentType) {
 }
 
 TEST(JsonBodyTest, RejectsMalformedOrNonObjectJson) {
-  for (const char* body : {"", "{", R"({"email":)", "[]", "\"s\"", "42", "null", "{} trailing",
-                           "{\"a\":\"\xff\"}"}) {
+  for (const char* body :
+       {"", "{", R"({"email":)", "[]", "\"s\"", "42", "null", "{} trailing", "{\"a\":\"\xff\"}"}) {
     EXPECT_EQ(CodeOf(ParseBody(Post("application/json", body), false)), ErrorCode::kInvalidJson)
         << body;
   }
@@ -41,8 +42,8 @@ TEST(JsonBodyTest, RejectsMalformedOrNonObjectJson) {
 }
 
 TEST(JsonBodyTest, FieldTypesAreChecked) {
-  auto body = ParseBody(
-      Post("application/json", R"({"s":"x","n":5,"b":true,"z":null,"sb":"yes"})"), false);
+  auto body =
+      ParseBody(Post("application/json", R"({"s":"x","n":5,"b":true,"z":null,"sb":"yes"})"), false);
   ASSERT_TRUE(body.has_value());
   EXPECT_EQ(body->RequiredString("n").error().code, ErrorCode::kValidation);
   EXPECT_EQ(body->RequiredString("missing").error().code, ErrorCode::kValidation);

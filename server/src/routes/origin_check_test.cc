@@ -15,8 +15,8 @@ http::Request Req(std::string method, bool cookie) {
 
 class OriginCheckTest : public ::testing::Test {
  protected:
-  OriginCheck check_{{"http://127.0.0.1:3000", "https://app.example.com:443",
-                      "https://*.example.org"}};
+  OriginCheck check_{
+      {"http://127.0.0.1:3000", "https://app.example.com:443", "https://*.example.org"}};
 };
 
 TEST_F(OriginCheckTest, SafeMethodsAndCookielessRequestsPass) {

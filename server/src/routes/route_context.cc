@@ -82,7 +82,8 @@ void AddGuarded(http::Router& router, const std::shared_ptr<const RouteContext>&
       std::move(method), std::move(path),
       [ctx, handler, csrf](const http::Request& request) {
         std::optional<ratelimit::Decision> decision;
-        if (ctx->limiter != nullptr) decision = ctx->limiter->Check(request.path, request.client_ip);
+        if (ctx->limiter != nullptr)
+          decision = ctx->limiter->Check(request.path, request.client_ip);
         auto add_limit_headers = [&decision](http::Response& r) {
           if (!decision) return;
           for (auto& [name, value] : ratelimit::RateLimitHeaders(*decision)) {

@@ -32,8 +32,8 @@ TEST_F(SessionCookiesTest, SecureCookiesGetThePrefix) {
 
 TEST_F(SessionCookiesTest, ReadsTheSignedCookieBack) {
   http::Request r;
-  r.headers.Add("Cookie", "other=1; better-auth.session_token=" +
-                              http::PercentEncode(signer_.Sign(kToken)));
+  r.headers.Add("Cookie",
+                "other=1; better-auth.session_token=" + http::PercentEncode(signer_.Sign(kToken)));
   const Credential c = cookies_.Read(r);
   EXPECT_EQ(c.source, CredentialSource::kCookie);
   ASSERT_TRUE(c.token.has_value());

@@ -111,9 +111,8 @@ http::Response UpdateUser(const RouteContext& ctx, const http::Request& request)
   if (!image) return http::ErrorResponse(image.error());
   auto caller = RequireSession(ctx, request);
   if (!caller) return http::ErrorResponse(caller.error());
-  store::UserUpdate update{.name = std::move(*name),
-                           .set_image = body->Has("image"),
-                           .image = std::move(*image)};
+  store::UserUpdate update{
+      .name = std::move(*name), .set_image = body->Has("image"), .image = std::move(*image)};
   auto user = ctx.sessions.UpdateUser(caller->active.user.id, update);
   if (!user) return http::ErrorResponse(user.error());
   return Status(ctx, *caller);

@@ -20,7 +20,8 @@ bool IsLocalChar(char c) {
 bool IsValidLabel(std::string_view label) {
   if (label.empty() || label.size() > 63) return false;
   if (label.front() == '-' || label.back() == '-') return false;
-  return std::all_of(label.begin(), label.end(), [](char c) { return IsAsciiAlnum(c) || c == '-'; });
+  return std::all_of(label.begin(), label.end(),
+                     [](char c) { return IsAsciiAlnum(c) || c == '-'; });
 }
 
 }  // namespace

@@ -70,7 +70,11 @@ std::size_t Utf16Length(std::string_view utf8) {
 
 SessionService::SessionService(store::Store& store, const crypto::PasswordHasher& hasher,
                                const Clock& clock, Random& random, SessionOptions options)
-    : store_(store), hasher_(hasher), clock_(clock), random_(random), options_(std::move(options)) {}
+    : store_(store),
+      hasher_(hasher),
+      clock_(clock),
+      random_(random),
+      options_(std::move(options)) {}
 
 seconds SessionService::LifetimeOf(bool remember_me) const {
   return remember_me ? options_.expires_in : options_.dont_remember_expires_in;
@@ -173,15 +177,16 @@ Result<NewSession> SessionService::StartSession(store::User user, bool remember_
                                                 const ClientInfo& client) {
   const TimePoint now = clock_.Now();
   std::string token = token::NewSessionToken(random_);
-  store::Session session{.id = RandomId(random_),
-                         .user_id = user.id,
-                         .token_hash = token::HashSessionToken(token),
-                         .expires_at = ExpiryFrom(now, now, remember_me),
-                         .ip_address = SanitizeUtf8(client.ip_address, 64),
-                         .user_agent = SanitizeUtf8(client.user_agent, options_.max_user_agent_length),
-                         .remember_me = remember_me,
-                         .created_at = now,
-                         .updated_at = now};
+  store::Session session{
+      .id = RandomId(random_),
+      .user_id = user.id,
+      .token_hash = token::HashSessionToken(token),
+      .expires_at = ExpiryFrom(now, now, remember_me),
+      .ip_address = SanitizeUtf8(client.ip_address, 64),
+      .user_agent = SanitizeUtf8(client.user_agent, options_.max_user_agent_length),
+      .remember_me = remember_me,
+      .created_at = now,
+      .updated_at = now};
   if (options_.describe_user_agent) {
     session.user_agent_parsed = options_.describe_user_agent(session.user_agent);
   }

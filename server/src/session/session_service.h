@@ -24,8 +24,8 @@
 namespace sessiond::session {
 
 struct SessionOptions {
-  seconds expires_in{604'800};              // Lifetime of a remembered session (7 days).
-  seconds update_age{86'400};               // Renew when this much of the lifetime has passed.
+  seconds expires_in{604'800};               // Lifetime of a remembered session (7 days).
+  seconds update_age{86'400};                // Renew when this much of the lifetime has passed.
   seconds dont_remember_expires_in{86'400};  // Lifetime with rememberMe:false (1 day).
   std::uint32_t min_password_length = 8;
   std::uint32_t max_password_length = 128;

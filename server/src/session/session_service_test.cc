@@ -29,10 +29,9 @@ class SessionServiceTest : public ::testing::Test {
   }
 
   NewSession SignUpAlice() {
-    auto created = service_.SignUp({.email = "Alice@Example.com",
-                                    .password = "correct-horse-battery",
-                                    .name = "Alice"},
-                                   {.ip_address = "203.0.113.7", .user_agent = "curl/8.0"});
+    auto created = service_.SignUp(
+        {.email = "Alice@Example.com", .password = "correct-horse-battery", .name = "Alice"},
+        {.ip_address = "203.0.113.7", .user_agent = "curl/8.0"});
     EXPECT_TRUE(created.has_value());
     return *created;
   }
@@ -73,11 +72,13 @@ TEST_F(SessionServiceTest, SignUpRejectsDuplicateEmailCaseInsensitively) {
 }
 
 TEST_F(SessionServiceTest, SignUpValidatesInput) {
-  auto bad_email = service_.SignUp({.email = "not-an-email", .password = "long-enough", .name = "x"}, {});
+  auto bad_email =
+      service_.SignUp({.email = "not-an-email", .password = "long-enough", .name = "x"}, {});
   ASSERT_FALSE(bad_email.has_value());
   EXPECT_EQ(bad_email.error().code, ErrorCode::kInvalidEmail);
 
-  auto short_pw = service_.SignUp({.email = "b@example.com", .password = "1234567", .name = "x"}, {});
+  auto short_pw =
+      service_.SignUp({.email = "b@example.com", .password = "1234567", .name = "x"}, {});
   ASSERT_FALSE(short_pw.has_value());
   EXPECT_EQ(short_pw.error().code, ErrorCode::kPasswordTooShort);
 
@@ -94,7 +95,8 @@ TEST_F(SessionServiceTest, SignUpValidatesInput) {
 
 TEST_F(SessionServiceTest, SignInIssuesAFreshTokenEachTime) {
   const NewSession first = SignUpAlice();
-  auto second = service_.SignIn({.email = "alice@EXAMPLE.com", .password = "correct-horse-battery"}, {});
+  auto second =
+      service_.SignIn({.email = "alice@EXAMPLE.com", .password = "correct-horse-battery"}, {});
   ASSERT_TRUE(second.has_value());
   EXPECT_NE(second->token, first.token);
   EXPECT_NE(second->session.id, first.session.id);
@@ -123,9 +125,9 @@ TEST_F(SessionServiceTest, SignInWithMalformedEmailIsInvalidEmail) {
 TEST(Utf16LengthTest, CountsLikeJavaScript) {
   EXPECT_EQ(Utf16Length(""), 0u);
   EXPECT_EQ(Utf16Length("abc"), 3u);
-  EXPECT_EQ(Utf16Length("caf\xc3\xa9"), 4u);           // é: one unit
-  EXPECT_EQ(Utf16Length("\xe2\x82\xac"), 1u);           // €: one unit
-  EXPECT_EQ(Utf16Length("\xf0\x9f\x94\x91"), 2u);       // 🔑: a surrogate pair
+  EXPECT_EQ(Utf16Length("caf\xc3\xa9"), 4u);       // é: one unit
+  EXPECT_EQ(Utf16Length("\xe2\x82\xac"), 1u);      // €: one unit
+  EXPECT_EQ(Utf16Length("\xf0\x9f\x94\x91"), 2u);  // 🔑: a surrogate pair
 }
 
 TEST_F(SessionServiceTest, PasswordLengthCountsUtf16Units) {
@@ -197,7 +199,8 @@ TEST_F(SessionServiceTest, ExpiryBoundaryIsExclusive) {
 TEST_F(SessionServiceTest, DontRememberSessionsLiveOneDayAndSlideAtHalf) {
   SignUpAlice();
   auto s = service_.SignIn(
-      {.email = "alice@example.com", .password = "correct-horse-battery", .remember_me = false}, {});
+      {.email = "alice@example.com", .password = "correct-horse-battery", .remember_me = false},
+      {});
   ASSERT_TRUE(s.has_value());
   EXPECT_FALSE(s->session.remember_me);
   EXPECT_EQ(s->session.expires_at, clock_.Now() + days(1));
@@ -229,7 +232,8 @@ TEST_F(SessionServiceTest, SignOutEndsOnlyThatSessionAndIsIdempotent) {
 TEST_F(SessionServiceTest, SweepDeletesOnlyExpiredRows) {
   SignUpAlice();
   clock_.Advance(days(3));
-  auto later = service_.SignIn({.email = "alice@example.com", .password = "correct-horse-battery"}, {});
+  auto later =
+      service_.SignIn({.email = "alice@example.com", .password = "correct-horse-battery"}, {});
   ASSERT_TRUE(later.has_value());
   clock_.Advance(days(5));  // First session (7 d) expired, second (day 3 + 7 d) not.
   auto swept = service_.SweepExpired();
@@ -249,7 +253,8 @@ TEST_F(SessionServiceTest, WeakHashIsUpgradedOnSignIn) {
   ASSERT_TRUE(before.has_value() && before->has_value());
   EXPECT_TRUE(stronger.NeedsRehash((*before)->password_hash));
 
-  ASSERT_TRUE(upgraded.SignIn({.email = "alice@example.com", .password = "correct-horse-battery"}, {}));
+  ASSERT_TRUE(
+      upgraded.SignIn({.email = "alice@example.com", .password = "correct-horse-battery"}, {}));
   auto after = store_.FindUserByEmail("alice@example.com");
   ASSERT_TRUE(after.has_value() && after->has_value());
   EXPECT_FALSE(stronger.NeedsRehash((*after)->password_hash));
@@ -263,7 +268,9 @@ TEST_F(SessionServiceTest, UserAgentIsBoundedAndMadeValidUtf8) {
                            {.ip_address = "::1", .user_agent = ua + std::string(10'000, 'x')});
   ASSERT_TRUE(s.has_value());
   EXPECT_LE(s->session.user_agent.size(), 512u);
-  EXPECT_EQ(s->session.user_agent.rfind("Mozilla/5.0 \xEF\xBF\xBD\xEF\xBF\xBD caf\xc3\xa9 \xEF\xBF\xBD", 0), 0u);
+  EXPECT_EQ(s->session.user_agent.rfind(
+                "Mozilla/5.0 \xEF\xBF\xBD\xEF\xBF\xBD caf\xc3\xa9 \xEF\xBF\xBD", 0),
+            0u);
 }
 
 TEST_F(SessionServiceTest, RevocationHandleIsStableAndDistinct) {
@@ -357,10 +364,11 @@ TEST_F(SessionServiceTest, ChangePasswordRotatesTheTokenAndOptionallyEndsOthers)
       service_.ChangePassword(**active, "correct-horse-battery", "new-password-1", false, {});
   ASSERT_TRUE(changed.has_value());
   EXPECT_NE(changed->token, a.token);
-  EXPECT_FALSE(service_.Validate(a.token)->has_value());       // Old token is dead.
+  EXPECT_FALSE(service_.Validate(a.token)->has_value());        // Old token is dead.
   EXPECT_TRUE(service_.Validate(changed->token)->has_value());  // New one works.
   EXPECT_TRUE(service_.Validate(b->token)->has_value());        // Others kept.
-  EXPECT_FALSE(service_.SignIn({.email = "alice@example.com", .password = "correct-horse-battery"}, {}));
+  EXPECT_FALSE(
+      service_.SignIn({.email = "alice@example.com", .password = "correct-horse-battery"}, {}));
   EXPECT_TRUE(service_.SignIn({.email = "alice@example.com", .password = "new-password-1"}, {}));
 
   auto now_active = service_.Validate(changed->token);
@@ -396,7 +404,8 @@ TEST_F(SessionServiceTest, AbsoluteLifetimeBoundsSlidingExpiry) {
   options.handle_key = "k";
   options.absolute_lifetime = days(10);
   SessionService bounded(store_, hasher_, clock_, random_, options);
-  auto s = bounded.SignUp({.email = "b@example.com", .password = "long-enough-pw", .name = "B"}, {});
+  auto s =
+      bounded.SignUp({.email = "b@example.com", .password = "long-enough-pw", .name = "B"}, {});
   ASSERT_TRUE(s.has_value());
   const TimePoint start = clock_.Now();
   // Active every day: slides, but never past start + 10 days.

@@ -547,8 +547,8 @@ Result<bool> SqliteStore::UpdateUser(std::string_view user_id, const UserUpdate&
                             [&](Binder& b) { b.Text(user_id).NullableText(update.image); });
     if (!imaged) return std::unexpected(imaged.error());
   }
-  auto touched = RunUpdate(db, Sql::kTouchUser, "touch user",
-                           [&](Binder& b) { b.Text(user_id).Time(now); });
+  auto touched =
+      RunUpdate(db, Sql::kTouchUser, "touch user", [&](Binder& b) { b.Text(user_id).Time(now); });
   if (!touched) return std::unexpected(touched.error());
   if (auto committed = txn->Commit(); !committed) return std::unexpected(committed.error());
   return *touched > 0;
