@@ -13,5 +13,6 @@ cmake --preset dev >/dev/null
 mapfile -t units < <(git ls-files 'server/src/*.cc' | grep -v '_test.cc$' | grep -v '_benchmark.cc$')
 printf '%s\n' "${units[@]}" | xargs -P "$(nproc)" -n 4 clang-tidy-16 -p build/dev --quiet \
   --extra-arg=-std=c++2b --extra-arg=-D__cpp_concepts=202002L \
-  --extra-arg=-Wno-builtin-macro-redefined --extra-arg=-Wno-macro-redefined 2>/dev/null
+  --extra-arg=-Wno-error --extra-arg=-Wno-builtin-macro-redefined --extra-arg=-Wno-macro-redefined \
+  --extra-arg=-Wno-unknown-warning-option 2>/dev/null
 echo "lint: clean"

@@ -53,7 +53,7 @@ int main(int argc, char** argv) {
   for (const std::string& s : sets) {
     const auto eq = s.find('=');
     if (eq == std::string::npos || eq == 0) {
-      std::fprintf(stderr, "sessiond: --set expects KEY=VALUE, got \"%s\"\n", s.c_str());
+      (void)std::fprintf(stderr, "sessiond: --set expects KEY=VALUE, got \"%s\"\n", s.c_str());
       return sessiond::app::kExitUsage;
     }
     sources.overrides.emplace_back(s.substr(0, eq), s.substr(eq + 1));
@@ -63,7 +63,7 @@ int main(int argc, char** argv) {
   try {
     config = sessiond::config::Load(sources);
   } catch (const sessiond::config::ConfigError& e) {
-    std::fprintf(stderr, "sessiond: invalid configuration: %s\n", e.what());
+    (void)std::fprintf(stderr, "sessiond: invalid configuration: %s\n", e.what());
     return sessiond::app::kExitUsage;
   }
 

@@ -202,7 +202,7 @@ int Serve(const config::Config& config) {
       signer);
   std::vector<std::string> trusted = config.trusted_origins;
   trusted.push_back(base_url);
-  const routes::OriginCheck origin_check(std::move(trusted));
+  const routes::OriginCheck origin_check(trusted);
 
   auto rules = config.rate_limit.rules.empty()
                    ? Result<std::vector<ratelimit::Rule>>(ratelimit::DefaultRules())
@@ -241,7 +241,7 @@ int Serve(const config::Config& config) {
   spdlog::info("sessiond listening on {} (base URL {})", server.port(), base_url);
   std::printf("sessiond listening on http://%s:%u\n", config.host.c_str(),
               static_cast<unsigned>(server.port()));
-  std::fflush(stdout);
+  (void)std::fflush(stdout);
   server.Run(/*handle_signals=*/true);
   spdlog::info("sessiond stopped");
   return kExitOk;

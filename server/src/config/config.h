@@ -14,12 +14,12 @@ enum class SameSite { kLax, kStrict, kNone };
 enum class Tristate { kAuto, kOn, kOff };
 
 struct Limits {
-  std::uint32_t max_header_bytes = 8 * 1024;  // Request line + headers; over → 431.
-  std::uint64_t max_body_bytes = 64 * 1024;   // Over → 413. Auth bodies are tiny.
-  std::uint32_t read_timeout_ms = 10'000;     // Whole request must arrive within this.
-  std::uint32_t idle_timeout_ms = 65'000;     // Keep-alive connection idle before close.
-  std::uint32_t max_connections = 10'000;     // Further connections are closed at accept.
-  std::uint32_t shutdown_grace_ms = 10'000;   // In-flight requests get this long on SIGTERM.
+  std::uint32_t max_header_bytes = 8 * 1024;    // Request line + headers; over → 431.
+  std::uint64_t max_body_bytes = 64ULL * 1024;  // Over → 413. Auth bodies are tiny.
+  std::uint32_t read_timeout_ms = 10'000;       // Whole request must arrive within this.
+  std::uint32_t idle_timeout_ms = 65'000;       // Keep-alive connection idle before close.
+  std::uint32_t max_connections = 10'000;       // Further connections are closed at accept.
+  std::uint32_t shutdown_grace_ms = 10'000;     // In-flight requests get this long on SIGTERM.
 };
 
 struct Database {
@@ -73,8 +73,8 @@ struct Cookie {
 struct Password {
   std::uint32_t min_length = 8;
   std::uint32_t max_length = 128;
-  std::uint64_t argon2_memory_kib = 19 * 1024;  // OWASP floor: 19 MiB.
-  std::uint64_t argon2_iterations = 2;          // OWASP floor: 2.
+  std::uint64_t argon2_memory_kib = 19ULL * 1024;  // OWASP floor: 19 MiB.
+  std::uint64_t argon2_iterations = 2;             // OWASP floor: 2.
 };
 
 struct Log {

@@ -28,7 +28,7 @@ namespace sessiond::config {
 namespace {
 
 // argon2id floor (OWASP Password Storage Cheat Sheet): m = 19 MiB, t = 2, p = 1.
-constexpr std::uint64_t kArgon2MinMemoryKib = 19 * 1024;
+constexpr std::uint64_t kArgon2MinMemoryKib = 19ULL * 1024;
 constexpr std::uint64_t kArgon2MinIterations = 2;
 // What libsodium itself accepts, even in the insecure test mode.
 constexpr std::uint64_t kSodiumMinMemoryKib = 8;
@@ -68,7 +68,7 @@ std::string Quote(std::string_view s) {
       out += c;
     } else if (u < 0x20 || u == 0x7f) {
       std::array<char, 8> buf{};
-      std::snprintf(buf.data(), buf.size(), "\\u%04X", static_cast<unsigned>(u));
+      (void)std::snprintf(buf.data(), buf.size(), "\\u%04X", static_cast<unsigned>(u));
       out += buf.data();
     } else {
       out += c;

@@ -24,9 +24,9 @@ const unsigned char* Bytes(std::string_view s) {
 // A failure inside OpenSSL here means the allocator or the library is broken. Returning a
 // digest we did not compute (e.g. zeros) would let forged MACs compare equal, so fail closed.
 [[noreturn]] void DieOnOpenSslFailure(const char* what) {
-  std::fputs("sessiond: fatal OpenSSL failure in ", stderr);
-  std::fputs(what, stderr);
-  std::fputc('\n', stderr);
+  (void)std::fputs("sessiond: fatal OpenSSL failure in ", stderr);
+  (void)std::fputs(what, stderr);
+  (void)std::fputc('\n', stderr);
   std::abort();
 }
 

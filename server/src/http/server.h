@@ -22,7 +22,7 @@ struct ServerOptions {
   std::uint32_t threads = 0;           // I/O threads; 0 = hardware concurrency.
   std::uint32_t blocking_threads = 0;  // Worker pool for Execution::kBlocking; 0 = cores.
   std::uint32_t max_header_bytes = 8 * 1024;
-  std::uint64_t max_body_bytes = 64 * 1024;
+  std::uint64_t max_body_bytes = 64ULL * 1024;
   std::uint32_t read_timeout_ms = 10'000;
   std::uint32_t idle_timeout_ms = 65'000;
   std::uint32_t max_connections = 10'000;

@@ -10,7 +10,7 @@ namespace {
 constexpr std::string_view kAccountPrefix = "account:";
 constexpr std::string_view kIpSuffix = ":ip";
 constexpr std::uint32_t kMaxMax = 1'000'000;
-constexpr std::int64_t kMaxWindowSeconds = 24 * 60 * 60;
+constexpr std::int64_t kMaxWindowSeconds = 24LL * 60 * 60;
 constexpr std::size_t kMaxNameLength = 64;
 
 std::string_view TrimBlanks(std::string_view s) {

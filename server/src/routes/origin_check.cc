@@ -22,7 +22,7 @@ bool Glob(std::string_view pattern, std::string_view text) {
 
 }  // namespace
 
-OriginCheck::OriginCheck(std::vector<std::string> trusted) {
+OriginCheck::OriginCheck(const std::vector<std::string>& trusted) {
   for (const auto& t : trusted) {
     std::string o = OriginOf(t);
     if (!o.empty()) trusted_.push_back(std::move(o));

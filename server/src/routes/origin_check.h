@@ -18,7 +18,7 @@ class OriginCheck {
  public:
   // `trusted` are origins ("https://app.example.com", "http://127.0.0.1:3000"); an entry may
   // use '*' as a wildcard ("https://*.example.com").
-  explicit OriginCheck(std::vector<std::string> trusted);
+  explicit OriginCheck(const std::vector<std::string>& trusted);
 
   // kMissingOrNullOrigin when neither header names an origin (or Origin is "null"),
   // kInvalidOrigin when the origin is not trusted.

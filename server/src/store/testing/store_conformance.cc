@@ -74,12 +74,15 @@ std::vector<std::string> Ids(const std::vector<Session>& sessions) {
 }
 
 // Unwraps a Result in a test, failing it with the error's detail.
+// lhs names a variable, which cannot be parenthesised.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define SESSIOND_ASSERT_OK_AND_ASSIGN(lhs, expr)                                    \
   auto lhs##_result = (expr);                                                       \
   ASSERT_TRUE(lhs##_result.has_value())                                             \
       << #expr << " failed: " << static_cast<int>(lhs##_result.error().code) << " " \
       << lhs##_result.error().detail;                                               \
   auto lhs = std::move(*lhs##_result)
+// NOLINTEND(bugprone-macro-parentheses)
 
 #define SESSIOND_ASSERT_OK(expr)                                                    \
   do {                                                                              \
@@ -273,6 +276,7 @@ TEST_P(StoreConformanceTest, ConcurrentSignUpsWithOneEmailHaveExactlyOneWinner) 
   std::atomic<int> already_exists{0};
   std::atomic<int> other_errors{0};
   std::vector<std::thread> threads;
+  threads.reserve(kThreads);
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       User user = MakeUser("u" + std::to_string(t), "same@example.com");
@@ -640,6 +644,7 @@ TEST_P(StoreConformanceTest, ConcurrentSessionTrafficLosesNothing) {
 
   std::latch start(kThreads);
   std::vector<std::thread> threads;
+  threads.reserve(kThreads);
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       const std::string user_id = "user" + std::to_string(t % kUsers);
