@@ -37,6 +37,12 @@ int main(int argc, char** argv) {
 
   auto* serve = cli.add_subcommand("serve", "Run the server (the default command)");
   auto* migrate = cli.add_subcommand("migrate", "Apply pending database migrations and exit");
+  auto* keys = cli.add_subcommand("keys", "Manage the JWT signing keys");
+  auto* rotate = keys->add_subcommand(
+      "rotate",
+      "Make a new signing key active (the old one stays in the JWKS until its tokens "
+      "expire)");
+  keys->require_subcommand(1);
   cli.require_subcommand(0, 1);
 
   try {
@@ -68,6 +74,7 @@ int main(int argc, char** argv) {
   }
 
   if (migrate->parsed()) return sessiond::app::Migrate(config);
+  if (rotate->parsed()) return sessiond::app::RotateKeys(config);
   (void)serve;
   return sessiond::app::Serve(config);
 }

@@ -16,15 +16,20 @@
 #include "crypto/password_hasher.h"
 #include "http/router.h"
 #include "http/server.h"
+#include "jwt/algorithm.h"
+#include "jwt/key.h"
+#include "jwt/key_set.h"
 #include "ratelimit/memory_counter_store.h"
 #include "ratelimit/rate_limiter.h"
 #include "ratelimit/rule.h"
+#include "routes/access_tokens.h"
 #include "routes/auth_routes.h"
 #include "routes/health_routes.h"
 #include "routes/origin_check.h"
 #include "routes/route_context.h"
 #include "routes/session_cookies.h"
 #include "routes/session_routes.h"
+#include "routes/token_routes.h"
 #include "session/session_service.h"
 #include "store/sqlite/sqlite_store.h"
 #include "token/session_token.h"
@@ -79,6 +84,34 @@ Result<std::string> ResolveSecret(const config::Config& config, Random& random) 
   return secret;
 }
 
+std::filesystem::path KeyFile(const config::Config& config) {
+  return std::filesystem::path(config.data_dir) / "jwt-keys.json";
+}
+
+// The JWT signing keys. Asymmetric algorithms: a sealed key file in the data folder, created on
+// first start (and switched to the configured algorithm by a rotation if it changed). HS*: the
+// server secret itself is the shared key (backends verify with the same secret, as bknd does).
+Result<jwt::KeySet> LoadKeys(const config::Config& config, const std::string& secret,
+                             Random& random, TimePoint now) {
+  const auto algorithm = jwt::ParseAlgorithm(config.jwt.algorithm);
+  if (!algorithm) return Fail(ErrorCode::kValidation, "jwt.algorithm: unknown");
+  if (jwt::IsSymmetric(*algorithm)) {
+    auto key = jwt::Key::FromSharedSecret(*algorithm, secret, "shared-secret", now);
+    if (!key) return std::unexpected(key.error());
+    return jwt::KeySet(std::move(*key));
+  }
+  auto keys = jwt::KeySet::LoadOrCreateFile(KeyFile(config), secret, *algorithm, random, now);
+  if (!keys) return keys;
+  if (keys->Active()->algorithm() != *algorithm) {
+    auto rotated = keys->Rotate(random, now, seconds(config.jwt.expires_in), *algorithm);
+    if (!rotated) return std::unexpected(rotated.error());
+    if (auto saved = keys->SaveToFile(KeyFile(config), secret); !saved) {
+      return std::unexpected(saved.error());
+    }
+  }
+  return keys;
+}
+
 std::string BaseUrl(const config::Config& config, std::uint16_t port) {
   if (!config.base_url.empty()) return config.base_url;
   return "http://" + config.host + ":" + std::to_string(port);
@@ -110,7 +143,77 @@ std::string SameSiteName(config::SameSite s) {
   return "Lax";
 }
 
+// Keeps the served keys current: picks up a key file rewritten by `sessiond keys rotate`
+// (checked every few seconds), and rotates on jwt.rotationInterval when it is set.
+void WatchKeys(http::Server& server, const config::Config& config, const std::string& secret,
+               Random& random, const Clock& clock, routes::AccessTokens& tokens) {
+  if (jwt::IsSymmetric(*jwt::ParseAlgorithm(config.jwt.algorithm))) return;
+  const std::filesystem::path path = KeyFile(config);
+  auto mtime = std::make_shared<std::filesystem::file_time_type>();
+  std::error_code ec;
+  *mtime = std::filesystem::last_write_time(path, ec);
+  server.Every(seconds(5), [path, mtime, &config, &secret, &random, &clock, &tokens] {
+    if (config.jwt.rotation_interval > 0) {
+      if (auto current = jwt::KeySet::LoadFromFile(path, secret); current) {
+        auto rotated =
+            current->RotateIfDue(random, clock.Now(), seconds(config.jwt.rotation_interval),
+                                 seconds(config.jwt.expires_in));
+        current->Prune(clock.Now());
+        if (rotated && *rotated && current->SaveToFile(path, secret)) {
+          spdlog::info("jwt: rotated the signing key (jwt.rotationInterval)");
+        }
+      }
+    }
+    std::error_code error;
+    const auto now_mtime = std::filesystem::last_write_time(path, error);
+    if (error || now_mtime == *mtime) return;
+    if (auto reloaded = jwt::KeySet::LoadFromFile(path, secret); reloaded) {
+      *mtime = now_mtime;
+      tokens.Replace(std::make_shared<const jwt::KeySet>(std::move(*reloaded)));
+      spdlog::info("jwt: reloaded signing keys from {}", path.string());
+    } else {
+      spdlog::warn("jwt: cannot reload {}: {}", path.string(), reloaded.error().detail);
+    }
+  });
+}
+
 }  // namespace
+
+int RotateKeys(const config::Config& config) {
+  SetUpLogging(config);
+  if (!crypto::Init()) return kExitFailure;
+  SystemClock clock;
+  crypto::SodiumRandom random;
+  auto secret = ResolveSecret(config, random);
+  if (!secret) {
+    spdlog::error("no secret: {}", secret.error().detail);
+    return kExitFailure;
+  }
+  const auto algorithm = jwt::ParseAlgorithm(config.jwt.algorithm);
+  if (jwt::IsSymmetric(*algorithm)) {
+    spdlog::error("jwt.algorithm {} uses the server secret; rotate SESSIOND_SECRET instead",
+                  config.jwt.algorithm);
+    return kExitUsage;
+  }
+  auto keys = LoadKeys(config, *secret, random, clock.Now());
+  if (!keys) {
+    spdlog::error("cannot load keys: {}", keys.error().detail);
+    return kExitFailure;
+  }
+  auto rotated = keys->Rotate(random, clock.Now(), seconds(config.jwt.expires_in), *algorithm);
+  if (!rotated) {
+    spdlog::error("rotation failed: {}", rotated.error().detail);
+    return kExitFailure;
+  }
+  keys->Prune(clock.Now());
+  if (auto saved = keys->SaveToFile(KeyFile(config), *secret); !saved) {
+    spdlog::error("cannot save {}: {}", KeyFile(config).string(), saved.error().detail);
+    return kExitFailure;
+  }
+  (void)std::printf("rotated: new signing key %s (%s); running servers pick it up within 5 s\n",
+                    keys->Active()->kid().c_str(), config.jwt.algorithm.c_str());
+  return kExitOk;
+}
 
 int Migrate(const config::Config& config) {
   SetUpLogging(config);
@@ -215,16 +318,32 @@ int Serve(const config::Config& config) {
   ratelimit::RateLimiter limiter(std::move(*rules), counters, clock, config.rate_limit.enabled);
   if (!config.rate_limit.enabled) spdlog::warn("rate limiting is OFF (rateLimit.enabled=false)");
 
+  auto keys = LoadKeys(config, *secret, random, clock.Now());
+  if (!keys) {
+    spdlog::critical("cannot load the JWT signing keys: {}", keys.error().detail);
+    return kExitFailure;
+  }
+  routes::AccessTokens tokens(
+      std::make_shared<const jwt::KeySet>(std::move(*keys)), clock, random,
+      {.issuer = config.jwt.issuer.empty() ? base_url : config.jwt.issuer,
+       .audience = config.jwt.audience.empty() ? base_url : config.jwt.audience,
+       .lifetime = seconds(config.jwt.expires_in),
+       .fields = config.jwt.fields});
+
   const auto route_context = std::make_shared<const routes::RouteContext>(
       routes::RouteContext{.sessions = sessions,
                            .cookies = cookies,
                            .origin_check = origin_check,
                            .limiter = &limiter,
                            .options = {.path_success = config.cookie.path_success,
-                                       .path_logged_out = config.cookie.path_logged_out}});
+                                       .path_logged_out = config.cookie.path_logged_out},
+                           .tokens = &tokens,
+                           .get_session_jwt = config.jwt.get_session_header});
   routes::AddHealthRoutes(router, store);
   routes::AddAuthRoutes(router, route_context);
   routes::AddSessionRoutes(router, route_context);
+  routes::AddTokenRoutes(router, route_context);
+  WatchKeys(server, config, *secret, random, clock, tokens);
   server.Every(seconds(60), [&counters, &clock] { (void)counters.Sweep(clock.Now()); });
 
   if (config.session.sweep_interval > 0) {

@@ -16,6 +16,10 @@ inline constexpr int kExitUsage = 2;    // Invalid configuration or flags.
 // to accept (tests read the port from it when port is 0).
 [[nodiscard]] int Serve(const config::Config& config);
 
+// `sessiond keys rotate`: makes a new JWT signing key active in <dataDir>/jwt-keys.json; the old
+// one stays in the JWKS until every token it signed has expired. Running servers reload it.
+[[nodiscard]] int RotateKeys(const config::Config& config);
+
 // `sessiond migrate`: applies pending migrations and exits.
 [[nodiscard]] int Migrate(const config::Config& config);
 

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "http/error_table.h"
+#include "routes/access_tokens.h"
 #include "routes/json_body.h"
 #include "routes/render.h"
 #include "session/email.h"
@@ -144,6 +145,14 @@ http::Response GetSession(const RouteContext& ctx, const http::Request& request,
   body["user"] = RenderUser(s.user);
   http::Response r = JsonResponse(200, body);
   AddRenewal(ctx, *caller, r);
+  if (ctx.get_session_jwt && ctx.tokens != nullptr) {
+    // Better Auth's jwt plugin: a JWT for the session rides along (cached, so this costs a map
+    // lookup on most requests, not a signature).
+    if (auto jwt = ctx.tokens->IssueCached(caller->active); jwt) {
+      r.headers.Add("access-control-expose-headers", "set-auth-jwt");
+      r.headers.Add("set-auth-jwt", jwt->token);
+    }
+  }
   NoStore(r);
   return r;
 }

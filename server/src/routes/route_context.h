@@ -16,6 +16,8 @@
 
 namespace sessiond::routes {
 
+class AccessTokens;
+
 struct RouteOptions {
   std::string path_success = "/";     // Redirect target of a form sign-in / sign-up.
   std::string path_logged_out = "/";  // Redirect target of a form sign-out.
@@ -28,6 +30,8 @@ struct RouteContext {
   const OriginCheck& origin_check;
   ratelimit::RateLimiter* limiter = nullptr;  // Null: no rate limiting.
   RouteOptions options;
+  AccessTokens* tokens = nullptr;  // Null: no JWT routes.
+  bool get_session_jwt = false;    // get-session sends a (cached) JWT in set-auth-jwt.
 };
 
 using ContextHandler = http::Response (*)(const RouteContext&, const http::Request&);
