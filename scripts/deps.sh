@@ -7,7 +7,7 @@ build_packages=(g++ cmake make pkg-config python3 python3-yaml uap-core libboost
   libboost-json1.81-dev libboost-regex1.81-dev libssl-dev
   libsodium-dev libsqlite3-dev libspdlog-dev libtomlplusplus-dev libcli11-dev curl)
 test_packages=(googletest libgtest-dev libgmock-dev libbenchmark-dev python3 clang-format
-  clang-tidy-16 sqlite3 wrk nginx-light gnuplot-nox procps nodejs npm)
+  clang-tidy-16 sqlite3 wrk nginx-light gnuplot-nox procps python3-nacl nodejs npm)
 
 wanted=("${build_packages[@]}")
 if [[ "${1:-build}" == "test" ]]; then wanted+=("${test_packages[@]}"); fi

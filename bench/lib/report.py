@@ -415,7 +415,7 @@ def chart(res, png, work, large_label):
         "set grid ytics lc rgb '#bbbbbb' lw 1",
         "set style fill solid 0.9 border lc rgb '#333333'",
         f"set boxwidth {width * 0.95:.4f} absolute",
-        "set key top right box opaque",
+        "set key top center horizontal maxcols 3 box opaque",
         "set tics font ',10'",
         "set bmargin 5",
     ]
