@@ -101,6 +101,19 @@ Result<jwt::KeySet> LoadKeys(const config::Config& config, const std::string& se
     return jwt::KeySet(std::move(*key));
   }
   auto keys = jwt::KeySet::LoadOrCreateFile(KeyFile(config), secret, *algorithm, random, now);
+  if (!keys && keys.error().code == ErrorCode::kInternal) {
+    // Sealed under another secret (SESSIOND_SECRET changed) or damaged: those keys cannot be
+    // used again, so keep the file for inspection and start a fresh key set. Tokens they signed
+    // stop verifying, as cookies signed with the old secret do.
+    const std::filesystem::path aside =
+        KeyFile(config).string() + ".unreadable-" + std::to_string(ToUnixMillis(now));
+    std::error_code ec;
+    std::filesystem::rename(KeyFile(config), aside, ec);
+    if (ec) return keys;
+    spdlog::warn("jwt: {} (moved to {}); created new signing keys", keys.error().detail,
+                 aside.string());
+    keys = jwt::KeySet::LoadOrCreateFile(KeyFile(config), secret, *algorithm, random, now);
+  }
   if (!keys) return keys;
   if (keys->Active()->algorithm() != *algorithm) {
     auto rotated = keys->Rotate(random, now, seconds(config.jwt.expires_in), *algorithm);
