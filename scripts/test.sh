@@ -26,7 +26,7 @@ done
 
 if [[ "${SESSIOND_SKIP_SDK:-0}" != 1 && -f sdk/scripts/test.sh ]]; then
   step "browser SDK"
-  SESSIOND_BIN=$PWD/build/dev/sessiond bash sdk/scripts/test.sh
+  SESSIOND_E2E_STRICT=1 SESSIOND_BIN=$PWD/build/dev/sessiond bash sdk/scripts/test.sh
 fi
 
 if [[ "${SESSIOND_SKIP_BENCH:-0}" != 1 && -x bench/run.sh ]]; then
