@@ -91,17 +91,25 @@ std::filesystem::path KeyFile(const config::Config& config) {
 // The JWT signing keys. Asymmetric algorithms: a sealed key file in the data folder, created on
 // first start (and switched to the configured algorithm by a rotation if it changed). HS*: the
 // server secret itself is the shared key (backends verify with the same secret, as bknd does).
+// With `reset_unreadable` (serve), a key file sealed under another secret is set aside and fresh
+// keys are made; without it (keys rotate) that is an error and nothing changes.
 Result<jwt::KeySet> LoadKeys(const config::Config& config, const std::string& secret,
-                             Random& random, TimePoint now) {
+                             Random& random, TimePoint now, bool reset_unreadable) {
   const auto algorithm = jwt::ParseAlgorithm(config.jwt.algorithm);
   if (!algorithm) return Fail(ErrorCode::kValidation, "jwt.algorithm: unknown");
   if (jwt::IsSymmetric(*algorithm)) {
+    // RFC 7518 §3.2: the key must be at least as long as the hash output.
+    if (secret.size() < jwt::MinHmacKeyBytes(*algorithm)) {
+      return Fail(ErrorCode::kValidation,
+                  "jwt.algorithm: " + config.jwt.algorithm + " needs a secret of at least " +
+                      std::to_string(jwt::MinHmacKeyBytes(*algorithm)) + " bytes");
+    }
     auto key = jwt::Key::FromSharedSecret(*algorithm, secret, "shared-secret", now);
     if (!key) return std::unexpected(key.error());
     return jwt::KeySet(std::move(*key));
   }
   auto keys = jwt::KeySet::LoadOrCreateFile(KeyFile(config), secret, *algorithm, random, now);
-  if (!keys && keys.error().code == ErrorCode::kInternal) {
+  if (!keys && keys.error().code == ErrorCode::kInternal && reset_unreadable) {
     // Sealed under another secret (SESSIOND_SECRET changed) or damaged: those keys cannot be
     // used again, so keep the file for inspection and start a fresh key set. Tokens they signed
     // stop verifying, as cookies signed with the old secret do.
@@ -208,10 +216,10 @@ int RotateKeys(const config::Config& config) {
                   config.jwt.algorithm);
     return kExitUsage;
   }
-  auto keys = LoadKeys(config, *secret, random, clock.Now());
+  auto keys = LoadKeys(config, *secret, random, clock.Now(), /*reset_unreadable=*/false);
   if (!keys) {
     spdlog::error("cannot load keys: {}", keys.error().detail);
-    return kExitFailure;
+    return keys.error().code == ErrorCode::kValidation ? kExitUsage : kExitFailure;
   }
   auto rotated = keys->Rotate(random, clock.Now(), seconds(config.jwt.expires_in), *algorithm);
   if (!rotated) {
@@ -331,10 +339,10 @@ int Serve(const config::Config& config) {
   ratelimit::RateLimiter limiter(std::move(*rules), counters, clock, config.rate_limit.enabled);
   if (!config.rate_limit.enabled) spdlog::warn("rate limiting is OFF (rateLimit.enabled=false)");
 
-  auto keys = LoadKeys(config, *secret, random, clock.Now());
+  auto keys = LoadKeys(config, *secret, random, clock.Now(), /*reset_unreadable=*/true);
   if (!keys) {
     spdlog::critical("cannot load the JWT signing keys: {}", keys.error().detail);
-    return kExitFailure;
+    return keys.error().code == ErrorCode::kValidation ? kExitUsage : kExitFailure;
   }
   routes::AccessTokens tokens(
       std::make_shared<const jwt::KeySet>(std::move(*keys)), clock, random,

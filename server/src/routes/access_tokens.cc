@@ -46,7 +46,8 @@ Result<AccessToken> AccessTokens::Issue(const session::ActiveSession& active) {
                                                              .jti = jwt::NewJwtId(random_)});
   auto signed_token = Keys()->Sign(claims);
   if (!signed_token) return std::unexpected(signed_token.error());
-  return AccessToken{std::move(*signed_token), claims.at("exp").to_number<std::int64_t>()};
+  return AccessToken{std::move(*signed_token), claims.at("exp").to_number<std::int64_t>(),
+                     user.updated_at};
 }
 
 Result<AccessToken> AccessTokens::IssueCached(const session::ActiveSession& active) {
@@ -55,7 +56,8 @@ Result<AccessToken> AccessTokens::IssueCached(const session::ActiveSession& acti
   {
     std::lock_guard lock(mu_);
     if (auto it = cache_.find(active.session.id);
-        it != cache_.end() && it->second.expires_at - now_s > fresh_enough) {
+        it != cache_.end() && it->second.expires_at - now_s > fresh_enough &&
+        it->second.user_updated_at == active.user.updated_at) {
       return it->second;
     }
   }

@@ -31,6 +31,7 @@ struct AccessTokenOptions {
 struct AccessToken {
   std::string token;
   std::int64_t expires_at = 0;  // Seconds since the epoch: the JWT's exp.
+  TimePoint user_updated_at;    // The user as it was when signed (a cached token is stale after).
 };
 
 class AccessTokens {
@@ -41,8 +42,9 @@ class AccessTokens {
   // A freshly signed token for the session.
   [[nodiscard]] Result<AccessToken> Issue(const session::ActiveSession& active);
 
-  // The session's cached token while more than a quarter of its lifetime is left, else a fresh
-  // one (get-session's set-auth-jwt header: cheap on the hot path). The cache is bounded.
+  // The session's cached token while more than a quarter of its lifetime is left and the user
+  // has not changed since it was signed, else a fresh one (get-session's set-auth-jwt header: cheap
+  // on the hot path). The cache is bounded.
   [[nodiscard]] Result<AccessToken> IssueCached(const session::ActiveSession& active);
 
   // {"keys":[...]}: public keys only (HMAC keys never), retired keys until their tokens expire.

@@ -57,27 +57,42 @@ Result<std::optional<std::string>> CallbackUrl(const RouteContext& ctx, const Bo
   return url;
 }
 
+// The fields sign-up and sign-in share.
+struct Credentials {
+  std::string email;
+  std::string password;
+  bool remember_me = true;
+  std::optional<std::string> callback_url;
+};
+
+Result<Credentials> ParseCredentials(const RouteContext& ctx, const BodyFields& body) {
+  auto email = body.RequiredString("email");
+  if (!email) return std::unexpected(email.error());
+  auto password = body.RequiredString("password");
+  if (!password) return std::unexpected(password.error());
+  auto remember = body.OptionalBool("rememberMe");
+  if (!remember) return std::unexpected(remember.error());
+  auto callback = CallbackUrl(ctx, body);
+  if (!callback) return std::unexpected(callback.error());
+  return Credentials{std::move(*email), std::move(*password), remember->value_or(true),
+                     std::move(*callback)};
+}
+
 http::Response SignUp(const RouteContext& ctx, const http::Request& request) {
   auto body = ParseBody(request, /*allow_form=*/true);
   if (!body) return http::ErrorResponse(body.error());
-  auto email = body->RequiredString("email");
-  if (!email) return http::ErrorResponse(email.error());
-  auto password = body->RequiredString("password");
-  if (!password) return http::ErrorResponse(password.error());
+  auto credentials = ParseCredentials(ctx, *body);
+  if (!credentials) return http::ErrorResponse(credentials.error());
   auto name = body->RequiredString("name");
   if (!name) return http::ErrorResponse(name.error());
   auto image = body->OptionalString("image");
   if (!image) return http::ErrorResponse(image.error());
-  auto remember = body->OptionalBool("rememberMe");
-  if (!remember) return http::ErrorResponse(remember.error());
-  auto callback = CallbackUrl(ctx, *body);
-  if (!callback) return http::ErrorResponse(callback.error());
 
-  auto created = ctx.sessions.SignUp({.email = std::move(*email),
-                                      .password = std::move(*password),
+  auto created = ctx.sessions.SignUp({.email = std::move(credentials->email),
+                                      .password = std::move(credentials->password),
                                       .name = std::move(*name),
                                       .image = std::move(*image),
-                                      .remember_me = remember->value_or(true)},
+                                      .remember_me = credentials->remember_me},
                                      ClientOf(request));
   if (!created) return http::ErrorResponse(created.error());
   return SessionCreated(ctx, *created, body->from_form(), /*sign_in=*/false, std::nullopt);
@@ -86,18 +101,12 @@ http::Response SignUp(const RouteContext& ctx, const http::Request& request) {
 http::Response SignIn(const RouteContext& ctx, const http::Request& request) {
   auto body = ParseBody(request, /*allow_form=*/true);
   if (!body) return http::ErrorResponse(body.error());
-  auto email = body->RequiredString("email");
-  if (!email) return http::ErrorResponse(email.error());
-  auto password = body->RequiredString("password");
-  if (!password) return http::ErrorResponse(password.error());
-  auto remember = body->OptionalBool("rememberMe");
-  if (!remember) return http::ErrorResponse(remember.error());
-  auto callback = CallbackUrl(ctx, *body);
-  if (!callback) return http::ErrorResponse(callback.error());
+  auto credentials = ParseCredentials(ctx, *body);
+  if (!credentials) return http::ErrorResponse(credentials.error());
 
   // One account cannot be brute-forced from many IPs: attempts per email are limited (counted
   // before the password check so parallel guesses cannot slip past), and a success clears them.
-  const std::string account = session::NormalizeEmail(*email);
+  const std::string account = session::NormalizeEmail(credentials->email);
   if (ctx.limiter != nullptr) {
     auto decision = ctx.limiter->CheckAccount(ratelimit::kSignInAccountRule, account);
     if (decision && !decision->allowed) {
@@ -109,13 +118,14 @@ http::Response SignIn(const RouteContext& ctx, const http::Request& request) {
       return r;
     }
   }
-  auto started = ctx.sessions.SignIn({.email = std::move(*email),
-                                      .password = std::move(*password),
-                                      .remember_me = remember->value_or(true)},
+  auto started = ctx.sessions.SignIn({.email = std::move(credentials->email),
+                                      .password = std::move(credentials->password),
+                                      .remember_me = credentials->remember_me},
                                      ClientOf(request));
   if (!started) return http::ErrorResponse(started.error());
   if (ctx.limiter != nullptr) ctx.limiter->Clear(ratelimit::kSignInAccountRule, account);
-  return SessionCreated(ctx, *started, body->from_form(), /*sign_in=*/true, *callback);
+  return SessionCreated(ctx, *started, body->from_form(), /*sign_in=*/true,
+                        credentials->callback_url);
 }
 
 // get-session and session differ only in how "no session" is rendered.
