@@ -91,10 +91,10 @@ std::filesystem::path KeyFile(const config::Config& config) {
 // The JWT signing keys. Asymmetric algorithms: a sealed key file in the data folder, created on
 // first start (and switched to the configured algorithm by a rotation if it changed). HS*: the
 // server secret itself is the shared key (backends verify with the same secret, as bknd does).
-// With `reset_unreadable` (serve), a key file sealed under another secret is set aside and fresh
-// keys are made; without it (keys rotate) that is an error and nothing changes.
+// For serving: a key file sealed under another secret is set aside and fresh keys are made
+// (`keys rotate` loads the file itself and never does that).
 Result<jwt::KeySet> LoadKeys(const config::Config& config, const std::string& secret,
-                             Random& random, TimePoint now, bool reset_unreadable) {
+                             Random& random, TimePoint now) {
   const auto algorithm = jwt::ParseAlgorithm(config.jwt.algorithm);
   if (!algorithm) return Fail(ErrorCode::kValidation, "jwt.algorithm: unknown");
   if (jwt::IsSymmetric(*algorithm)) {
@@ -109,7 +109,7 @@ Result<jwt::KeySet> LoadKeys(const config::Config& config, const std::string& se
     return jwt::KeySet(std::move(*key));
   }
   auto keys = jwt::KeySet::LoadOrCreateFile(KeyFile(config), secret, *algorithm, random, now);
-  if (!keys && keys.error().code == ErrorCode::kInternal && reset_unreadable) {
+  if (!keys && keys.error().code == ErrorCode::kInternal) {
     // Sealed under another secret (SESSIOND_SECRET changed) or damaged: those keys cannot be
     // used again, so keep the file for inspection and start a fresh key set. Tokens they signed
     // stop verifying, as cookies signed with the old secret do.
@@ -190,7 +190,7 @@ void WatchKeys(http::Server& server, const config::Config& config, const std::st
     if (error || now_mtime == *mtime) return;
     if (auto reloaded = jwt::KeySet::LoadFromFile(path, secret); reloaded) {
       *mtime = now_mtime;
-      tokens.Replace(std::make_shared<const jwt::KeySet>(std::move(*reloaded)));
+      tokens.Replace(std::make_shared<jwt::KeySet>(std::move(*reloaded)));
       spdlog::info("jwt: reloaded signing keys from {}", path.string());
     } else {
       spdlog::warn("jwt: cannot reload {}: {}", path.string(), reloaded.error().detail);
@@ -216,10 +216,12 @@ int RotateKeys(const config::Config& config) {
                   config.jwt.algorithm);
     return kExitUsage;
   }
-  auto keys = LoadKeys(config, *secret, random, clock.Now(), /*reset_unreadable=*/false);
+  // Load as stored (no algorithm switch here: the one Rotate below does it), never resetting.
+  auto keys =
+      jwt::KeySet::LoadOrCreateFile(KeyFile(config), *secret, *algorithm, random, clock.Now());
   if (!keys) {
     spdlog::error("cannot load keys: {}", keys.error().detail);
-    return keys.error().code == ErrorCode::kValidation ? kExitUsage : kExitFailure;
+    return kExitFailure;
   }
   auto rotated = keys->Rotate(random, clock.Now(), seconds(config.jwt.expires_in), *algorithm);
   if (!rotated) {
@@ -339,13 +341,13 @@ int Serve(const config::Config& config) {
   ratelimit::RateLimiter limiter(std::move(*rules), counters, clock, config.rate_limit.enabled);
   if (!config.rate_limit.enabled) spdlog::warn("rate limiting is OFF (rateLimit.enabled=false)");
 
-  auto keys = LoadKeys(config, *secret, random, clock.Now(), /*reset_unreadable=*/true);
+  auto keys = LoadKeys(config, *secret, random, clock.Now());
   if (!keys) {
     spdlog::critical("cannot load the JWT signing keys: {}", keys.error().detail);
     return keys.error().code == ErrorCode::kValidation ? kExitUsage : kExitFailure;
   }
   routes::AccessTokens tokens(
-      std::make_shared<const jwt::KeySet>(std::move(*keys)), clock, random,
+      std::make_shared<jwt::KeySet>(std::move(*keys)), clock, random,
       {.issuer = config.jwt.issuer.empty() ? base_url : config.jwt.issuer,
        .audience = config.jwt.audience.empty() ? base_url : config.jwt.audience,
        .lifetime = seconds(config.jwt.expires_in),

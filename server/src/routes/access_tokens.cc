@@ -6,16 +6,16 @@
 
 namespace sessiond::routes {
 
-AccessTokens::AccessTokens(std::shared_ptr<const jwt::KeySet> keys, const Clock& clock,
-                           Random& random, AccessTokenOptions options)
+AccessTokens::AccessTokens(std::shared_ptr<jwt::KeySet> keys, const Clock& clock, Random& random,
+                           AccessTokenOptions options)
     : keys_(std::move(keys)), clock_(clock), random_(random), options_(std::move(options)) {}
 
-std::shared_ptr<const jwt::KeySet> AccessTokens::Keys() const {
+std::shared_ptr<jwt::KeySet> AccessTokens::Keys() const {
   std::lock_guard lock(mu_);
   return keys_;
 }
 
-void AccessTokens::Replace(std::shared_ptr<const jwt::KeySet> keys) {
+void AccessTokens::Replace(std::shared_ptr<jwt::KeySet> keys) {
   std::lock_guard lock(mu_);
   keys_ = std::move(keys);
   cache_.clear();  // Tokens from the old key stay valid, but new ones use the new key.
@@ -69,6 +69,10 @@ Result<AccessToken> AccessTokens::IssueCached(const session::ActiveSession& acti
   return issued;
 }
 
-boost::json::object AccessTokens::Jwks() { return Keys()->Jwks(); }
+boost::json::object AccessTokens::Jwks() {
+  const std::shared_ptr<jwt::KeySet> keys = Keys();
+  keys->Prune(clock_.Now());
+  return keys->Jwks();
+}
 
 }  // namespace sessiond::routes

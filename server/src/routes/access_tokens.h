@@ -36,7 +36,7 @@ struct AccessToken {
 
 class AccessTokens {
  public:
-  AccessTokens(std::shared_ptr<const jwt::KeySet> keys, const Clock& clock, Random& random,
+  AccessTokens(std::shared_ptr<jwt::KeySet> keys, const Clock& clock, Random& random,
                AccessTokenOptions options);
 
   // A freshly signed token for the session.
@@ -47,20 +47,21 @@ class AccessTokens {
   // on the hot path). The cache is bounded.
   [[nodiscard]] Result<AccessToken> IssueCached(const session::ActiveSession& active);
 
-  // {"keys":[...]}: public keys only (HMAC keys never), retired keys until their tokens expire.
+  // {"keys":[...]}: public keys only (HMAC keys never), retired keys until their tokens expire
+  // (expired ones are pruned here, so a running server drops them on time).
   [[nodiscard]] boost::json::object Jwks();
 
   // Serves `keys` from now on (after `sessiond keys rotate` wrote a new key file).
-  void Replace(std::shared_ptr<const jwt::KeySet> keys);
+  void Replace(std::shared_ptr<jwt::KeySet> keys);
 
   [[nodiscard]] const AccessTokenOptions& options() const { return options_; }
 
  private:
-  [[nodiscard]] std::shared_ptr<const jwt::KeySet> Keys() const;
+  [[nodiscard]] std::shared_ptr<jwt::KeySet> Keys() const;
 
   static constexpr std::size_t kMaxCached = 100'000;
   mutable std::mutex mu_;
-  std::shared_ptr<const jwt::KeySet> keys_;             // Guarded by mu_.
+  std::shared_ptr<jwt::KeySet> keys_;                   // Guarded by mu_.
   std::unordered_map<std::string, AccessToken> cache_;  // Guarded by mu_. session id → token.
   const Clock& clock_;
   Random& random_;
