@@ -5,8 +5,9 @@ set -euo pipefail
 
 build_packages=(g++ cmake make pkg-config python3 python3-yaml uap-core libboost1.81-dev
   libboost-json1.81-dev libboost-regex1.81-dev libssl-dev
-  libsodium-dev libsqlite3-dev libspdlog-dev libtomlplusplus-dev libcli11-dev curl)
-test_packages=(googletest libgtest-dev libgmock-dev libbenchmark-dev python3 clang-format
+  libsodium-dev libsqlite3-dev libspdlog-dev libtomlplusplus-dev libcli11-dev curl
+  googletest libgtest-dev libgmock-dev libbenchmark-dev)  # every preset configures the tests
+test_packages=(clang-format
   clang-tidy-16 sqlite3 wrk nginx-light gnuplot-nox procps python3-nacl nodejs npm)
 
 wanted=("${build_packages[@]}")
