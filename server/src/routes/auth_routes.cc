@@ -137,7 +137,11 @@ http::Response GetSession(const RouteContext& ctx, const http::Request& request,
     NoStore(r);
     return r;
   };
-  auto caller = RequireSession(ctx, request);
+  // Read once: the signed-out answer below needs to know where the credential came from.
+  Credential credential = ctx.cookies.Read(request);
+  const bool verified_cookie =
+      credential.source == CredentialSource::kCookie && credential.token.has_value();
+  auto caller = RequireSession(ctx, std::move(credential));
   if (!caller) {
     if (caller.error().code != ErrorCode::kUnauthorized) {
       http::Response r = http::ErrorResponse(caller.error());
@@ -146,8 +150,7 @@ http::Response GetSession(const RouteContext& ctx, const http::Request& request,
     }
     // A cookie that verified but names no live session (revoked, expired): tell the browser to
     // drop it, as Better Auth does. A forged cookie is left alone, also as Better Auth does.
-    const Credential credential = ctx.cookies.Read(request);
-    return signed_out(credential.source == CredentialSource::kCookie && credential.token);
+    return signed_out(verified_cookie);
   }
   const session::ActiveSession& s = caller->active;
   object body;

@@ -26,7 +26,10 @@ session::ClientInfo ClientOf(const http::Request& request) {
 }
 
 Result<Caller> RequireSession(const RouteContext& ctx, const http::Request& request) {
-  Credential credential = ctx.cookies.Read(request);
+  return RequireSession(ctx, ctx.cookies.Read(request));
+}
+
+Result<Caller> RequireSession(const RouteContext& ctx, Credential credential) {
   if (!credential.token) return Fail(ErrorCode::kUnauthorized, "no valid credential");
   auto active = ctx.sessions.Validate(*credential.token);
   if (!active) return std::unexpected(active.error());

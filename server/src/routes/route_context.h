@@ -67,6 +67,8 @@ struct Caller {
   session::ActiveSession active;
 };
 [[nodiscard]] Result<Caller> RequireSession(const RouteContext& ctx, const http::Request& request);
+// The same, for a credential the caller has already read from the request.
+[[nodiscard]] Result<Caller> RequireSession(const RouteContext& ctx, Credential credential);
 
 // Adds a renewed cookie (and set-auth-token) when the caller's session slid and came by cookie.
 void AddRenewal(const RouteContext& ctx, const Caller& caller, http::Response& response);
