@@ -6,9 +6,11 @@
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <thread>
 
 #include "app/dev_secret.h"
@@ -21,16 +23,21 @@
 #include "jwt/key_set.h"
 #include "ratelimit/memory_counter_store.h"
 #include "ratelimit/rate_limiter.h"
+#include "ratelimit/redis_counter_store.h"
+#include "ratelimit/redis_url.h"
 #include "ratelimit/rule.h"
 #include "routes/access_tokens.h"
 #include "routes/auth_routes.h"
+#include "routes/cookie_cache.h"
 #include "routes/health_routes.h"
 #include "routes/origin_check.h"
+#include "routes/revocation_routes.h"
 #include "routes/route_context.h"
 #include "routes/session_cookies.h"
 #include "routes/session_routes.h"
 #include "routes/token_routes.h"
 #include "session/session_service.h"
+#include "store/postgres/postgres_store.h"
 #include "store/sqlite/sqlite_store.h"
 #include "token/session_token.h"
 #include "useragent/useragent.h"
@@ -54,10 +61,33 @@ Result<std::string> SqlitePath(const config::Config& config) {
     if (url.starts_with(scheme) && url.size() > scheme.size()) return url.substr(scheme.size());
   }
   return Fail(ErrorCode::kValidation,
-              "database.url: unsupported scheme (supported: sqlite:PATH, file:PATH)");
+              "database.url: unsupported scheme (supported: postgres://, postgresql://, "
+              "sqlite:PATH, file:PATH)");
+}
+
+// postgres:// and postgresql:// (libpq's two URI schemes) select PostgreSQL.
+bool IsPostgresUrl(const std::string& url) {
+  return url.starts_with("postgres://") || url.starts_with("postgresql://");
+}
+
+Result<std::unique_ptr<store::Store>> OpenPostgresStore(const config::Config& config) {
+  auto opened =
+      store::PostgresStore::Open({.url = config.database.url,
+                                  .pool_size = config.database.pool_size,
+                                  .pool_timeout_ms = config.database.busy_timeout_ms,
+                                  .connect_timeout_ms = config.database.connect_timeout_ms,
+                                  .statement_timeout_ms = config.database.statement_timeout_ms});
+  if (!opened) return std::unexpected(opened.error());
+  auto migrated = (*opened)->Migrate();
+  if (!migrated) return std::unexpected(migrated.error());
+  // server() names host, port and database only: the URL may hold a password.
+  spdlog::info("store: postgres {} (schema v{}, pool of {})", (*opened)->server(), *migrated,
+               (*opened)->pool_size());
+  return std::unique_ptr<store::Store>(std::move(*opened));
 }
 
 Result<std::unique_ptr<store::Store>> OpenStore(const config::Config& config) {
+  if (IsPostgresUrl(config.database.url)) return OpenPostgresStore(config);
   auto path = SqlitePath(config);
   if (!path) return std::unexpected(path.error());
   std::error_code ec;
@@ -65,12 +95,34 @@ Result<std::unique_ptr<store::Store>> OpenStore(const config::Config& config) {
   if (!parent.empty()) std::filesystem::create_directories(parent, ec);
   auto opened = store::SqliteStore::Open({.path = *path,
                                           .synchronous = config.database.synchronous,
-                                          .busy_timeout_ms = config.database.busy_timeout_ms});
+                                          .busy_timeout_ms = config.database.busy_timeout_ms,
+                                          .pool_size = config.database.pool_size});
   if (!opened) return std::unexpected(opened.error());
   auto migrated = (*opened)->Migrate();
   if (!migrated) return std::unexpected(migrated.error());
   spdlog::info("store: sqlite {} (schema v{})", *path, *migrated);
   return std::unique_ptr<store::Store>(std::move(*opened));
+}
+
+// rateLimit.storage = "redis": counters in Redis, shared by every replica, with `memory`
+// answering while Redis is down (ratelimit/redis_counter_store.h). nullptr for "memory", or when
+// rate limiting is off. Start-up does not wait for Redis: if it does not answer now, the store
+// has logged a warning and counts in memory until it does.
+Result<std::unique_ptr<ratelimit::RedisCounterStore>> OpenRedisCounters(
+    const config::Config& config, ratelimit::CounterStore& memory) {
+  if (config.rate_limit.storage != "redis" || !config.rate_limit.enabled) return nullptr;
+  auto endpoint = ratelimit::ParseRedisUrl(config.redis.url);
+  if (!endpoint) return std::unexpected(endpoint.error());
+  auto store = std::make_unique<ratelimit::RedisCounterStore>(
+      ratelimit::RedisCounterStore::Options{.endpoint = *endpoint,
+                                            .timeout = milliseconds(config.redis.timeout_ms),
+                                            .pool_size = config.redis.pool_size},
+      memory);
+  if (store->Ping()) {
+    spdlog::info("rate limit: counters in Redis at {}, shared by every replica",
+                 endpoint->Redacted());
+  }
+  return store;
 }
 
 Result<std::string> ResolveSecret(const config::Config& config, Random& random) {
@@ -286,8 +338,18 @@ int Serve(const config::Config& config) {
        .max_password_length = config.password.max_length,
        .max_user_agent_length = config.session.max_user_agent_length,
        .absolute_lifetime = seconds(config.session.absolute_lifetime),
+       .idle_timeout = seconds(config.session.idle_timeout),
        .handle_key = std::string(handle_key.begin(), handle_key.end()),
-       .describe_user_agent = &DescribeUserAgent});
+       .describe_user_agent = &DescribeUserAgent,
+       // Long enough for anything that still vouches for a revoked session: an access token
+       // (plus verifiers' leeway) and a cached session cookie.
+       .revocation_retention =
+           seconds(std::max(config.jwt.expires_in, config.cookie_cache.max_age) + 60),
+       .one_time_token_lifetime = seconds(config.one_time_token.expires_in)});
+  if (auto loaded = sessions.LoadRecentRevocations(); !loaded) {
+    spdlog::critical("cannot read the revocation feed: {}", loaded.error().detail);
+    return kExitFailure;
+  }
 
   http::ServerOptions server_options{
       .host = config.host,
@@ -329,6 +391,14 @@ int Serve(const config::Config& config) {
   std::vector<std::string> trusted = config.trusted_origins;
   trusted.push_back(base_url);
   const routes::OriginCheck origin_check(trusted);
+  // The cookie cache signs session_data with the server secret, as Better Auth does. Copies made
+  // before this start are not trusted (see CookieCacheOptions::not_before).
+  std::optional<routes::CookieCache> cookie_cache;
+  if (config.cookie_cache.enabled) {
+    cookie_cache.emplace(routes::CookieCacheOptions{.max_age = seconds(config.cookie_cache.max_age),
+                                                    .not_before = clock.Now()},
+                         *secret, cookies.options(), clock);
+  }
 
   auto rules = config.rate_limit.rules.empty()
                    ? Result<std::vector<ratelimit::Rule>>(ratelimit::DefaultRules())
@@ -337,8 +407,16 @@ int Serve(const config::Config& config) {
     spdlog::critical("rateLimit.rules: {}", rules.error().detail);
     return kExitUsage;
   }
-  ratelimit::MemoryCounterStore counters;
-  ratelimit::RateLimiter limiter(std::move(*rules), counters, clock, config.rate_limit.enabled);
+  ratelimit::MemoryCounterStore counters;  // Per process; Redis' fallback with storage=redis.
+  auto redis_counters = OpenRedisCounters(config, counters);
+  if (!redis_counters) {  // Config validation parsed the URL already; belt and braces.
+    spdlog::critical("redis.url: {}", redis_counters.error().detail);
+    return kExitUsage;
+  }
+  ratelimit::CounterStore& counter_store =
+      *redis_counters ? static_cast<ratelimit::CounterStore&>(**redis_counters) : counters;
+  ratelimit::RateLimiter limiter(std::move(*rules), counter_store, clock,
+                                 config.rate_limit.enabled);
   if (!config.rate_limit.enabled) spdlog::warn("rate limiting is OFF (rateLimit.enabled=false)");
 
   auto keys = LoadKeys(config, *secret, random, clock.Now());
@@ -361,11 +439,13 @@ int Serve(const config::Config& config) {
                            .options = {.path_success = config.cookie.path_success,
                                        .path_logged_out = config.cookie.path_logged_out},
                            .tokens = &tokens,
-                           .get_session_jwt = config.jwt.get_session_header});
+                           .get_session_jwt = config.jwt.get_session_header,
+                           .cookie_cache = cookie_cache ? &*cookie_cache : nullptr});
   routes::AddHealthRoutes(router, store);
   routes::AddAuthRoutes(router, route_context);
   routes::AddSessionRoutes(router, route_context);
   routes::AddTokenRoutes(router, route_context);
+  routes::AddRevocationRoutes(router, route_context);
   WatchKeys(server, config, *secret, random, clock, tokens);
   server.Every(seconds(60), [&counters, &clock] { (void)counters.Sweep(clock.Now()); });
 

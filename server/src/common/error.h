@@ -32,6 +32,10 @@ enum class ErrorCode {
   kMissingOrNullOrigin,  // Cookie-authenticated state change with no Origin/Referer.
   kInvalidOrigin,        // Origin/Referer not among the trusted origins.
   kInvalidCallbackUrl,   // callbackURL is neither a relative path nor on a trusted origin.
+  kInvalidToken,         // A one-time token that is unknown, malformed or already used.
+  kTokenExpired,         // A one-time token past its lifetime.
+  kSessionNotFound,      // The session a one-time token stood for has ended.
+  kInvalidCursor,        // A revocation-feed cursor that is not one the server handed out.
   // Abuse and availability.
   kRateLimited,
   kServiceUnavailable,  // Storage unreachable or busy; safe to retry.

@@ -26,6 +26,9 @@ struct Database {
   std::string url;                   // "" → SQLite file <data_dir>/sessiond.db.
   std::string synchronous = "full";  // SQLite PRAGMA synchronous: full | normal.
   std::uint32_t busy_timeout_ms = 5'000;
+  std::uint32_t pool_size = 0;                 // Connections; 0 = 2 x CPU cores (at least 2).
+  std::uint32_t connect_timeout_ms = 5'000;    // PostgreSQL: establishing a connection.
+  std::uint32_t statement_timeout_ms = 5'000;  // PostgreSQL: statement_timeout.
 };
 
 struct Session {
@@ -41,11 +44,22 @@ struct Session {
 struct RateLimit {
   bool enabled = true;             // Off only for test and benchmark set-ups.
   std::vector<std::string> rules;  // Empty → ratelimit::DefaultRules() (see docs).
+  std::string storage = "memory";  // memory (per process) | redis (shared by replicas).
+};
+
+struct Redis {
+  std::string url = "redis://127.0.0.1:6379/0";  // redis://[[user]:pw@]host[:port][/db], unix://.
+  std::uint32_t timeout_ms = 200;  // Deadline of one call (connect included); then fall back.
+  std::uint32_t pool_size = 4;     // Connections per process.
 };
 
 struct CookieCache {
   bool enabled = false;        // A signed session_data cookie answers get-session without the DB.
   std::int64_t max_age = 300;  // Seconds a cached cookie is trusted (seed 002: 5 minutes).
+};
+
+struct OneTimeToken {
+  std::int64_t expires_in = 180;  // Seconds a one-time token can be spent (Better Auth: 3 min).
 };
 
 struct Jwt {
@@ -96,8 +110,10 @@ struct Config {
   Cookie cookie;
   Password password;
   RateLimit rate_limit;
+  Redis redis;
   CookieCache cookie_cache;
   Jwt jwt;
+  OneTimeToken one_time_token;
   Log log;
 };
 

@@ -22,6 +22,7 @@
 
 #include <toml++/toml.h>
 
+#include "ratelimit/redis_url.h"
 #include "ratelimit/rule.h"
 
 namespace sessiond::config {
@@ -356,6 +357,7 @@ KeyDef TristateKey(std::string key, Get get, std::string description) {
 }
 
 constexpr std::array<std::string_view, 2> kSynchronousNames = {"full", "normal"};
+constexpr std::array<std::string_view, 2> kRateLimitStorages = {"memory", "redis"};
 constexpr std::array<std::string_view, 6> kLogLevels = {"trace", "debug", "info",
                                                         "warn",  "error", "off"};
 constexpr std::array<std::string_view, 3> kSameSiteNames = {"lax", "strict", "none"};
@@ -418,7 +420,8 @@ std::vector<KeyDef> BuildTable() {
   // [database]
   t.push_back(StringKey(
       "database.url", [](auto& c) -> auto& { return c.database.url; },
-      "Database to use instead of the default SQLite file <dataDir>/sessiond.db."));
+      "Database: postgres://user:password@host:port/dbname (or postgresql://) for PostgreSQL, "
+      "sqlite:PATH or file:PATH for SQLite; empty = the SQLite file <dataDir>/sessiond.db."));
   t.push_back(ChoiceStringKey(
       "database.synchronous", [](auto& c) -> auto& { return c.database.synchronous; },
       kSynchronousNames,
@@ -426,7 +429,21 @@ std::vector<KeyDef> BuildTable() {
       "last commits may be lost on power loss)."));
   t.push_back(IntKey(
       "database.busyTimeoutMs", [](auto& c) -> auto& { return c.database.busy_timeout_ms; },
-      "Milliseconds a statement waits for a database lock before failing with 503."));
+      "Milliseconds a statement waits for a database lock (SQLite) or a call for a free pooled "
+      "connection (SQLite, PostgreSQL) before failing with 503."));
+  t.push_back(IntKey(
+      "database.poolSize", [](auto& c) -> auto& { return c.database.pool_size; },
+      "Database connections per process; 0 = twice the CPU cores (at least 2)."));
+  t.push_back(IntKey(
+      "database.connectTimeoutMs", [](auto& c) -> auto& { return c.database.connect_timeout_ms; },
+      "PostgreSQL: milliseconds to establish a connection (TCP, TLS, authentication) before "
+      "failing with 503."));
+  t.push_back(IntKey(
+      "database.statementTimeoutMs",
+      [](auto& c) -> auto& { return c.database.statement_timeout_ms; },
+      "PostgreSQL: statement_timeout in milliseconds (lock waits included); a statement running "
+      "longer fails with 503. If the server stops answering altogether, sessiond gives up 1 s "
+      "later and reconnects."));
   // [session]
   t.push_back(IntKey(
       "session.expiresIn", [](auto& c) -> auto& { return c.session.expires_in; },
@@ -452,8 +469,10 @@ std::vector<KeyDef> BuildTable() {
       "never extends past it. Bounds what a stolen cookie is worth. 0 = no bound."));
   t.push_back(IntKey(
       "session.idleTimeout", [](auto& c) -> auto& { return c.session.idle_timeout; },
-      "Seconds without a request after which a session ends; 0 = off (the sliding expiry "
-      "already ends sessions unused for expiresIn)."));
+      "Seconds without a request after which a session ends, to within a tenth: use is recorded "
+      "at most once per tenth (so validation does not write on every request), and a session "
+      "ends after 0.9x to 1x this much inactivity. 0 = off, the default (sliding expiry already "
+      "ends sessions unused for expiresIn)."));
   // [cookie]
   t.push_back(StringKey(
       "cookie.prefix", [](auto& c) -> auto& { return c.cookie.prefix; },
@@ -510,14 +529,37 @@ std::vector<KeyDef> BuildTable() {
       "Rules \"<path>[*]=<max>/<window>[:ip]\" or \"account:<name>=<max>/<window>\"; empty = the "
       "defaults (10/60s per IP on sign-in, sign-up and session-changing routes; 600/60s on "
       "get-session; 5 sign-in attempts per account per 15m)."));
+  t.push_back(ChoiceStringKey(
+      "rateLimit.storage", [](auto& c) -> auto& { return c.rate_limit.storage; },
+      kRateLimitStorages,
+      "Where the counters live: memory (this process; each replica counts alone) or redis "
+      "(redis.url, shared by every replica; while Redis is down, counted in memory)."));
+  // [redis]
+  t.push_back(StringKey(
+      "redis.url", [](auto& c) -> auto& { return c.redis.url; },
+      "Redis for rateLimit.storage = \"redis\": redis://[[user]:password@]host[:port][/db] or "
+      "unix:///path[?db=N]; no TLS (rediss://)."));
+  t.push_back(IntKey(
+      "redis.timeoutMs", [](auto& c) -> auto& { return c.redis.timeout_ms; },
+      "Milliseconds one Redis call may take, connecting included (1 to 60000); then the "
+      "request is counted in memory instead."));
+  t.push_back(IntKey(
+      "redis.poolSize", [](auto& c) -> auto& { return c.redis.pool_size; },
+      "Redis connections per process (1 to 256)."));
   // [cookieCache]
   t.push_back(BoolKey(
       "cookieCache.enabled", [](auto& c) -> auto& { return c.cookie_cache.enabled; },
-      "Let a signed session_data cookie answer get-session without a database read; a revoked "
-      "session is still refused on the next request (revocations are checked in memory)."));
+      "Let a signed session_data cookie (Better Auth's format) answer get-session without a "
+      "database read; a session revoked through the API is still refused on the next request "
+      "(revocations are checked in memory)."));
   t.push_back(IntKey(
       "cookieCache.maxAge", [](auto& c) -> auto& { return c.cookie_cache.max_age; },
-      "Seconds a session_data cookie is trusted (5 minutes)."));
+      "Seconds a session_data cookie is trusted, and its Max-Age (5 minutes)."));
+  // [oneTimeToken]
+  t.push_back(IntKey(
+      "oneTimeToken.expiresIn", [](auto& c) -> auto& { return c.one_time_token.expires_in; },
+      "Seconds a one-time token (GET /api/auth/one-time-token/generate) can be spent, 1 to 3600 "
+      "(3 minutes)."));
   // [jwt]
   t.push_back(StringKey(
       "jwt.algorithm", [](auto& c) -> auto& { return c.jwt.algorithm; },
@@ -890,6 +932,9 @@ void Validate(const Config& config, const Sources& sources) {
   RequireAtLeast<std::uint32_t>("limits.idleTimeoutMs", limits.idle_timeout_ms, 1);
   RequireAtLeast<std::uint32_t>("limits.maxConnections", limits.max_connections, 1);
   RequireAtLeast<std::uint32_t>("limits.shutdownGraceMs", limits.shutdown_grace_ms, 1);
+  RequireAtLeast<std::uint32_t>("database.connectTimeoutMs", config.database.connect_timeout_ms, 1);
+  RequireAtLeast<std::uint32_t>("database.statementTimeoutMs", config.database.statement_timeout_ms,
+                                1);
 
   if (std::ranges::find(kSynchronousNames, config.database.synchronous) ==
       kSynchronousNames.end()) {
@@ -979,7 +1024,19 @@ void Validate(const Config& config, const Sources& sources) {
   if (auto rules = ratelimit::ParseRules(config.rate_limit.rules); !rules) {
     Fail("rateLimit.rules", rules.error().detail);
   }
+  if (auto redis = ratelimit::ParseRedisUrl(config.redis.url); !redis) {
+    Fail("redis.url", redis.error().detail);  // The detail never repeats the URL's password.
+  }
+  if (config.redis.timeout_ms < 1 || config.redis.timeout_ms > 60'000) {
+    Fail("redis.timeoutMs", "must be from 1 to 60000");
+  }
+  if (config.redis.pool_size < 1 || config.redis.pool_size > 256) {
+    Fail("redis.poolSize", "must be from 1 to 256");
+  }
   if (config.cookie_cache.max_age <= 0) Fail("cookieCache.maxAge", "must be positive");
+  if (config.one_time_token.expires_in <= 0 || config.one_time_token.expires_in > 3'600) {
+    Fail("oneTimeToken.expiresIn", "must be from 1 to 3600 seconds");
+  }
   static constexpr std::array<std::string_view, 6> kJwtAlgorithms = {"EdDSA", "ES256", "RS256",
                                                                      "HS256", "HS384", "HS512"};
   if (std::ranges::find(kJwtAlgorithms, config.jwt.algorithm) == kJwtAlgorithms.end()) {

@@ -43,6 +43,9 @@ const std::vector<std::string>& AllKeys() {
       "database.url",
       "database.synchronous",
       "database.busyTimeoutMs",
+      "database.poolSize",
+      "database.connectTimeoutMs",
+      "database.statementTimeoutMs",
       "session.expiresIn",
       "session.updateAge",
       "session.dontRememberExpiresIn",
@@ -65,8 +68,13 @@ const std::vector<std::string>& AllKeys() {
       "session.idleTimeout",
       "rateLimit.enabled",
       "rateLimit.rules",
+      "rateLimit.storage",
+      "redis.url",
+      "redis.timeoutMs",
+      "redis.poolSize",
       "cookieCache.enabled",
       "cookieCache.maxAge",
+      "oneTimeToken.expiresIn",
       "jwt.algorithm",
       "jwt.expiresIn",
       "jwt.issuer",
@@ -695,6 +703,37 @@ TEST_F(ConfigLoaderTest, ValidateChecksAHandBuiltConfig) {
   EXPECT_NO_THROW(Validate(config, MakeSources()));
   config.session.update_age = config.session.expires_in + 1;
   EXPECT_THROW(Validate(config, MakeSources()), ConfigError);
+}
+
+TEST_F(ConfigLoaderTest, RateLimitStorageAndRedis) {
+  Config c = Load(MakeSources());
+  EXPECT_EQ(c.rate_limit.storage, "memory");
+  EXPECT_EQ(c.redis.url, "redis://127.0.0.1:6379/0");
+  EXPECT_EQ(c.redis.timeout_ms, 200u);
+  EXPECT_EQ(c.redis.pool_size, 4u);
+
+  c =
+      Load(WithToml("[rateLimit]\nstorage = \"Redis\"\n[redis]\n"
+                    "url = \"redis://:pw@cache.internal:6380/2\"\ntimeoutMs = 50\npoolSize = 8\n"));
+  EXPECT_EQ(c.rate_limit.storage, "redis");  // Choices are stored as the table spells them.
+  EXPECT_EQ(c.redis.url, "redis://:pw@cache.internal:6380/2");
+  EXPECT_EQ(c.redis.timeout_ms, 50u);
+  EXPECT_EQ(c.redis.pool_size, 8u);
+  EXPECT_EQ(LoadWithOverride("redis.url", "unix:///run/redis/redis.sock").redis.url,
+            "unix:///run/redis/redis.sock");
+
+  EXPECT_THAT(OverrideError("rateLimit.storage", "memcached"),
+              StartsWith("rateLimit.storage: expected memory or redis"));
+  EXPECT_THAT(EnvError("SESSIOND_REDIS_URL", "rediss://host"), StartsWith("redis.url: "));
+  EXPECT_THAT(OverrideError("redis.url", "redis://host:0"), StartsWith("redis.url: "));
+  // The error explains the form but never repeats the URL: it may hold a password.
+  const std::string error = OverrideError("redis.url", "redis://:topsecretpw@bad host/0");
+  EXPECT_THAT(error, StartsWith("redis.url: "));
+  EXPECT_THAT(error, ::testing::Not(HasSubstr("topsecretpw")));
+  EXPECT_THAT(OverrideError("redis.timeoutMs", "0"), StartsWith("redis.timeoutMs: "));
+  EXPECT_THAT(OverrideError("redis.timeoutMs", "60001"), StartsWith("redis.timeoutMs: "));
+  EXPECT_THAT(OverrideError("redis.poolSize", "0"), StartsWith("redis.poolSize: "));
+  EXPECT_THAT(OverrideError("redis.poolSize", "257"), StartsWith("redis.poolSize: "));
 }
 
 }  // namespace

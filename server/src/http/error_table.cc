@@ -31,6 +31,11 @@ constexpr HttpError kMissingOrNullOriginRow{403, "MISSING_OR_NULL_ORIGIN",
 constexpr HttpError kInvalidOriginRow{403, "INVALID_ORIGIN", "Invalid origin"};
 constexpr HttpError kInvalidCallbackUrlRow{403, "INVALID_CALLBACKURL", "Invalid callbackURL"};
 constexpr HttpError kInvalidPasswordRow{400, "INVALID_PASSWORD", "Invalid password"};
+// Better Auth's one-time-token plugin answers these three as 400 BAD_REQUEST.
+constexpr HttpError kInvalidTokenRow{400, "INVALID_TOKEN", "Invalid token"};
+constexpr HttpError kTokenExpiredRow{400, "TOKEN_EXPIRED", "Token expired"};
+constexpr HttpError kSessionNotFoundRow{400, "SESSION_NOT_FOUND", "Session not found"};
+constexpr HttpError kInvalidCursorRow{400, "INVALID_CURSOR", "Invalid cursor"};
 constexpr HttpError kRateLimitedRow{429, "TOO_MANY_REQUESTS",
                                     "Too many requests. Please try again later."};
 constexpr HttpError kServiceUnavailableRow{503, "SERVICE_UNAVAILABLE",
@@ -78,6 +83,14 @@ const HttpError& ToHttpError(ErrorCode code) {
       return kInvalidCallbackUrlRow;
     case ErrorCode::kInvalidPassword:
       return kInvalidPasswordRow;
+    case ErrorCode::kInvalidToken:
+      return kInvalidTokenRow;
+    case ErrorCode::kTokenExpired:
+      return kTokenExpiredRow;
+    case ErrorCode::kSessionNotFound:
+      return kSessionNotFoundRow;
+    case ErrorCode::kInvalidCursor:
+      return kInvalidCursorRow;
     case ErrorCode::kRateLimited:
       return kRateLimitedRow;
     case ErrorCode::kServiceUnavailable:

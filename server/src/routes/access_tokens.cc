@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "jwt/claims.h"
+#include "jwt/jws.h"
 
 namespace sessiond::routes {
 
@@ -67,6 +68,26 @@ Result<AccessToken> AccessTokens::IssueCached(const session::ActiveSession& acti
   if (cache_.size() >= kMaxCached) cache_.clear();  // Crude bound; refilled on demand.
   cache_[active.session.id] = *issued;
   return issued;
+}
+
+Result<VerifiedAccessToken> AccessTokens::Verify(std::string_view jwt) const {
+  // Every algorithm may be named, but each key verifies only with the one it is bound to, so
+  // this allowlist admits no confusion (RFC 8725 §3.1).
+  const jwt::VerifyOptions options{
+      .allowed = {jwt::kAllAlgorithms.begin(), jwt::kAllAlgorithms.end()},
+      .issuer = options_.issuer,
+      .audience = options_.audience};
+  auto claims = jwt::Verify(jwt, *Keys(), options, clock_.Now());
+  if (!claims) return std::unexpected(jwt::ToError(claims.error()));
+  auto text = [&](std::string_view name) -> std::string {
+    const boost::json::value* v = claims->if_contains(name);
+    return v != nullptr && v->is_string() ? std::string(v->get_string()) : std::string();
+  };
+  VerifiedAccessToken verified{text("sub"), text("sid"), text("email")};
+  if (verified.user_id.empty() || verified.session_id.empty()) {
+    return Fail(ErrorCode::kUnauthorized, "jwt: sub or sid missing");
+  }
+  return verified;
 }
 
 boost::json::object AccessTokens::Jwks() {

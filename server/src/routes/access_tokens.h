@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -34,6 +35,13 @@ struct AccessToken {
   TimePoint user_updated_at;    // The user as it was when signed (a cached token is stale after).
 };
 
+// What a verified access token says.
+struct VerifiedAccessToken {
+  std::string user_id;     // sub
+  std::string session_id;  // sid
+  std::string email;
+};
+
 class AccessTokens {
  public:
   AccessTokens(std::shared_ptr<jwt::KeySet> keys, const Clock& clock, Random& random,
@@ -46,6 +54,11 @@ class AccessTokens {
   // has not changed since it was signed, else a fresh one (get-session's set-auth-jwt header: cheap
   // on the hot path). The cache is bounded.
   [[nodiscard]] Result<AccessToken> IssueCached(const session::ActiveSession& active);
+
+  // The claims of an access token this server signed, checked like any verifier would (signature
+  // by a key of the set, bound algorithm, iss, aud, exp/nbf with 30 s leeway). kUnauthorized
+  // for anything else; the detail (never the token) is for the log.
+  [[nodiscard]] Result<VerifiedAccessToken> Verify(std::string_view jwt) const;
 
   // {"keys":[...]}: public keys only (HMAC keys never), retired keys until their tokens expire
   // (expired ones are pruned here, so a running server drops them on time).

@@ -4,6 +4,7 @@
 
 #include "http/error_table.h"
 #include "routes/access_tokens.h"
+#include "routes/cookie_cache.h"
 #include "routes/json_body.h"
 #include "routes/render.h"
 #include "session/email.h"
@@ -30,6 +31,7 @@ http::Response SessionCreated(const RouteContext& ctx, const session::NewSession
   if (from_form) {
     http::Response r = FormRedirect(ctx.options.path_success);
     r.headers.Add("set-cookie", ctx.cookies.Issue(s.token, s.session.remember_me));
+    AddCookieCache(ctx, {s.session, s.user, false}, s.token, r);
     NoStore(r);
     return r;
   }
@@ -43,6 +45,7 @@ http::Response SessionCreated(const RouteContext& ctx, const session::NewSession
   r.headers.Add("access-control-expose-headers", "set-auth-token");
   r.headers.Add("set-auth-token", ctx.cookies.Signed(s.token));
   r.headers.Add("set-cookie", ctx.cookies.Issue(s.token, s.session.remember_me));
+  AddCookieCache(ctx, {s.session, s.user, false}, s.token, r);
   NoStore(r);
   return r;
 }
@@ -137,10 +140,43 @@ http::Response GetSession(const RouteContext& ctx, const http::Request& request,
     NoStore(r);
     return r;
   };
+  // `from_store`: the caller as validated against the store (null when answered from the cookie
+  // cache, which re-sets no cookie).
+  auto signed_in = [&](const session::ActiveSession& s, const Caller* from_store) {
+    object body;
+    body["session"] = RenderSession(s.session, ctx.sessions.RevocationHandle(s.session));
+    body["user"] = RenderUser(s.user);
+    http::Response r = JsonResponse(200, body);
+    if (from_store != nullptr) AddRenewal(ctx, *from_store, r);
+    if (ctx.get_session_jwt && ctx.tokens != nullptr) {
+      // Better Auth's jwt plugin: a JWT for the session rides along (cached, so this costs a map
+      // lookup on most requests, not a signature).
+      if (auto jwt = ctx.tokens->IssueCached(s); jwt) {
+        r.headers.Add("access-control-expose-headers", "set-auth-jwt");
+        r.headers.Add("set-auth-jwt", jwt->token);
+      }
+    }
+    NoStore(r);
+    return r;
+  };
   // Read once: the signed-out answer below needs to know where the credential came from.
   Credential credential = ctx.cookies.Read(request);
   const bool verified_cookie =
       credential.source == CredentialSource::kCookie && credential.token.has_value();
+  // The cookie cache: a session_data cookie issued with this session cookie answers without a
+  // database read — unless the session was revoked (checked in memory), is past a limit, or is
+  // due for a write (renewal, idle-timeout activity), all decided by the core. Anything else
+  // about the cookie (absent, tampered, foreign, stale) just means reading the store, which
+  // then re-sets it. ?disableCookieCache=true always reads the store (Better Auth's flag).
+  if (verified_cookie && ctx.cookie_cache != nullptr) {
+    const auto bypass = request.QueryParam("disableCookieCache");
+    if (!bypass || (*bypass != "true" && *bypass != "1")) {
+      if (auto copy = ctx.cookie_cache->Read(request, *credential.token);
+          copy && ctx.sessions.CanAnswerFromCopy(copy->session)) {
+        return signed_in(*copy, nullptr);
+      }
+    }
+  }
   auto caller = RequireSession(ctx, std::move(credential));
   if (!caller) {
     if (caller.error().code != ErrorCode::kUnauthorized) {
@@ -149,25 +185,11 @@ http::Response GetSession(const RouteContext& ctx, const http::Request& request,
       return r;
     }
     // A cookie that verified but names no live session (revoked, expired): tell the browser to
-    // drop it, as Better Auth does. A forged cookie is left alone, also as Better Auth does.
+    // drop it (and its session_data), as Better Auth does. A forged cookie is left alone, also as
+    // Better Auth does.
     return signed_out(verified_cookie);
   }
-  const session::ActiveSession& s = caller->active;
-  object body;
-  body["session"] = RenderSession(s.session, ctx.sessions.RevocationHandle(s.session));
-  body["user"] = RenderUser(s.user);
-  http::Response r = JsonResponse(200, body);
-  AddRenewal(ctx, *caller, r);
-  if (ctx.get_session_jwt && ctx.tokens != nullptr) {
-    // Better Auth's jwt plugin: a JWT for the session rides along (cached, so this costs a map
-    // lookup on most requests, not a signature).
-    if (auto jwt = ctx.tokens->IssueCached(caller->active); jwt) {
-      r.headers.Add("access-control-expose-headers", "set-auth-jwt");
-      r.headers.Add("set-auth-jwt", jwt->token);
-    }
-  }
-  NoStore(r);
-  return r;
+  return signed_in(caller->active, &*caller);
 }
 
 http::Response GetSessionOrNull(const RouteContext& ctx, const http::Request& request) {
@@ -193,6 +215,41 @@ http::Response SignOut(const RouteContext& ctx, const http::Request& request) {
   return r;
 }
 
+// Better Auth's one-time-token plugin: a signed-in client mints a short-lived single-use token
+// (e.g. to hand its sign-in to another app or domain in a link)...
+http::Response GenerateOneTimeToken(const RouteContext& ctx, const http::Request& request) {
+  auto caller = RequireSession(ctx, request);
+  if (!caller) return http::ErrorResponse(caller.error());
+  auto token = ctx.sessions.CreateOneTimeToken(caller->active);
+  if (!token) return http::ErrorResponse(token.error());
+  http::Response r = JsonResponse(200, object{{"token", *token}});
+  AddRenewal(ctx, *caller, r);
+  NoStore(r);
+  return r;
+}
+
+// ...and whoever holds it spends it once for a session of their own: {session, user} and a new
+// session cookie (a new session, since only the original session's hash is stored).
+http::Response VerifyOneTimeToken(const RouteContext& ctx, const http::Request& request) {
+  auto body = ParseBody(request, /*allow_form=*/false);
+  if (!body) return http::ErrorResponse(body.error());
+  auto token = body->RequiredString("token");
+  if (!token) return http::ErrorResponse(token.error());
+  auto redeemed = ctx.sessions.RedeemOneTimeToken(*token, ClientOf(request));
+  if (!redeemed) return http::ErrorResponse(redeemed.error());
+  object out;
+  out["session"] =
+      RenderSession(redeemed->session, ctx.sessions.RevocationHandle(redeemed->session));
+  out["user"] = RenderUser(redeemed->user);
+  http::Response r = JsonResponse(200, out);
+  r.headers.Add("access-control-expose-headers", "set-auth-token");
+  r.headers.Add("set-auth-token", ctx.cookies.Signed(redeemed->token));
+  r.headers.Add("set-cookie", ctx.cookies.Issue(redeemed->token, redeemed->session.remember_me));
+  AddCookieCache(ctx, {redeemed->session, redeemed->user, false}, redeemed->token, r);
+  NoStore(r);
+  return r;
+}
+
 }  // namespace
 
 void AddAuthRoutes(http::Router& router, const std::shared_ptr<const RouteContext>& ctx) {
@@ -204,6 +261,10 @@ void AddAuthRoutes(http::Router& router, const std::shared_ptr<const RouteContex
   AddGuarded(router, ctx, "POST", "/api/auth/sign-out", &SignOut, /*csrf=*/true);
   AddGuarded(router, ctx, "GET", "/api/auth/get-session", &GetSessionOrNull, /*csrf=*/false);
   AddGuarded(router, ctx, "GET", "/api/auth/session", &GetSessionOrNulls, /*csrf=*/false);
+  AddGuarded(router, ctx, "GET", "/api/auth/one-time-token/generate", &GenerateOneTimeToken,
+             /*csrf=*/false);
+  AddGuarded(router, ctx, "POST", "/api/auth/one-time-token/verify", &VerifyOneTimeToken,
+             /*csrf=*/true);
 }
 
 }  // namespace sessiond::routes

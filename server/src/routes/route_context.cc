@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "http/error_table.h"
+#include "routes/cookie_cache.h"
 
 namespace sessiond::routes {
 
@@ -38,13 +39,21 @@ Result<Caller> RequireSession(const RouteContext& ctx, Credential credential) {
 }
 
 void AddRenewal(const RouteContext& ctx, const Caller& caller, http::Response& response) {
-  if (!caller.active.renewed || caller.credential.source != CredentialSource::kCookie ||
-      !ctx.cookies.options().renew) {
-    return;
-  }
+  if (caller.credential.source != CredentialSource::kCookie) return;
   const std::string& token = *caller.credential.token;
-  response.headers.Add("set-cookie", ctx.cookies.Issue(token, caller.active.session.remember_me));
-  response.headers.Add("set-auth-token", ctx.cookies.Signed(token));
+  if (caller.active.renewed && ctx.cookies.options().renew) {
+    response.headers.Add("set-cookie", ctx.cookies.Issue(token, caller.active.session.remember_me));
+    response.headers.Add("set-auth-token", ctx.cookies.Signed(token));
+  }
+  AddCookieCache(ctx, caller.active, token, response);
+}
+
+void AddCookieCache(const RouteContext& ctx, const session::ActiveSession& active,
+                    std::string_view token, http::Response& response) {
+  if (ctx.cookie_cache == nullptr) return;
+  response.headers.Add(
+      "set-cookie",
+      ctx.cookie_cache->Issue(active, ctx.sessions.RevocationHandle(active.session), token));
 }
 
 void AddCorsHeaders(const RouteContext& ctx, const http::Request& request,

@@ -4,8 +4,10 @@
 #pragma once
 
 #include <boost/json/value.hpp>
+#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "http/message.h"
 #include "http/router.h"
@@ -17,6 +19,7 @@
 namespace sessiond::routes {
 
 class AccessTokens;
+class CookieCache;
 
 struct RouteOptions {
   std::string path_success = "/";     // Redirect target of a form sign-in / sign-up.
@@ -32,9 +35,11 @@ struct RouteContext {
   RouteOptions options;
   AccessTokens* tokens = nullptr;  // Null: no JWT routes.
   bool get_session_jwt = false;    // get-session sends a (cached) JWT in set-auth-jwt.
+  // Null: cookie cache off (cookieCache.enabled = false); get-session always reads the store.
+  const CookieCache* cookie_cache = nullptr;
 };
 
-using ContextHandler = http::Response (*)(const RouteContext&, const http::Request&);
+using ContextHandler = std::function<http::Response(const RouteContext&, const http::Request&)>;
 
 // CORS (Fetch standard, "CORS protocol"): a request whose Origin is trusted gets
 // Access-Control-Allow-Origin: <that origin> with credentials allowed, so a web app on another
@@ -70,7 +75,15 @@ struct Caller {
 // The same, for a credential the caller has already read from the request.
 [[nodiscard]] Result<Caller> RequireSession(const RouteContext& ctx, Credential credential);
 
-// Adds a renewed cookie (and set-auth-token) when the caller's session slid and came by cookie.
+// Adds the caller's refreshed cookies when the credential came by cookie: the session cookie
+// (and set-auth-token) when the session slid, and with the cookie cache on a fresh session_data
+// cookie caching the session as just validated (as Better Auth re-sets it on every read of the
+// session from the database).
 void AddRenewal(const RouteContext& ctx, const Caller& caller, http::Response& response);
+
+// With the cookie cache on, the session_data cookie caching `active` for the holder of `token`
+// (sign-in, sign-up, change-password: a session that just began). Nothing when it is off.
+void AddCookieCache(const RouteContext& ctx, const session::ActiveSession& active,
+                    std::string_view token, http::Response& response);
 
 }  // namespace sessiond::routes

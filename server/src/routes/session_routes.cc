@@ -98,6 +98,8 @@ http::Response ChangePassword(const RouteContext& ctx, const http::Request& requ
   r.headers.Add("access-control-expose-headers", "set-auth-token");
   r.headers.Add("set-auth-token", ctx.cookies.Signed(fresh->token));
   r.headers.Add("set-cookie", ctx.cookies.Issue(fresh->token, fresh->session.remember_me));
+  // The old session's copy (if any) is replaced by one of the new session.
+  AddCookieCache(ctx, {fresh->session, fresh->user, false}, fresh->token, r);
   NoStore(r);
   return r;
 }
@@ -115,6 +117,7 @@ http::Response UpdateUser(const RouteContext& ctx, const http::Request& request)
       .name = std::move(*name), .set_image = body->Has("image"), .image = std::move(*image)};
   auto user = ctx.sessions.UpdateUser(caller->active.user.id, update);
   if (!user) return http::ErrorResponse(user.error());
+  caller->active.user = std::move(*user);  // So a re-set session_data cookie shows the change.
   return Status(ctx, *caller);
 }
 

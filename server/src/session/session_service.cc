@@ -74,7 +74,8 @@ SessionService::SessionService(store::Store& store, const crypto::PasswordHasher
       hasher_(hasher),
       clock_(clock),
       random_(random),
-      options_(std::move(options)) {}
+      options_(std::move(options)),
+      recent_(options_.revocation_retention) {}
 
 seconds SessionService::LifetimeOf(bool remember_me) const {
   return remember_me ? options_.expires_in : options_.dont_remember_expires_in;
@@ -84,6 +85,45 @@ TimePoint SessionService::ExpiryFrom(TimePoint now, TimePoint created_at, bool r
   const TimePoint sliding = now + LifetimeOf(remember_me);
   if (options_.absolute_lifetime.count() <= 0) return sliding;
   return std::min(sliding, created_at + options_.absolute_lifetime);
+}
+
+bool SessionService::IsDead(const store::Session& session, TimePoint now) const {
+  if (session.expires_at <= now) return true;
+  // Also checked here, not only folded into expires_at by ExpiryFrom: a row written while the
+  // bound was longer (or off) ends on time once it is lowered.
+  if (options_.absolute_lifetime.count() > 0 &&
+      now >= session.created_at + options_.absolute_lifetime) {
+    return true;
+  }
+  // updated_at is the last recorded activity (see ActivityDue).
+  return options_.idle_timeout.count() > 0 && now - session.updated_at >= options_.idle_timeout;
+}
+
+bool SessionService::RenewalDue(const store::Session& session, TimePoint now) const {
+  // Better Auth's rule: renew once updateAge has passed since the expiry was last set, i.e.
+  // when now >= expires_at - lifetime + updateAge. For short (rememberMe:false) lifetimes the
+  // update age is capped at half the lifetime so an active session can still slide.
+  const seconds lifetime = LifetimeOf(session.remember_me);
+  const seconds update_age = std::min(options_.update_age, lifetime / 2);
+  // Renewal never moves the expiry back, and stops once the absolute bound is reached.
+  return now >= session.expires_at - lifetime + update_age &&
+         ExpiryFrom(now, session.created_at, session.remember_me) > session.expires_at;
+}
+
+bool SessionService::ActivityDue(const store::Session& session, TimePoint now) const {
+  if (options_.idle_timeout.count() <= 0) return false;
+  // Recording every request would make validation a write. Recording once per interval means the
+  // last real activity is less than one interval after updated_at, so a session dies after
+  // between (idle_timeout - interval) and idle_timeout of inactivity: 0.9x to 1x with the tenth.
+  const milliseconds interval =
+      std::min<milliseconds>(options_.update_age, milliseconds(options_.idle_timeout) / 10);
+  return now - session.updated_at >= interval;
+}
+
+bool SessionService::CanAnswerFromCopy(const store::Session& copy) const {
+  const TimePoint now = clock_.Now();
+  return !IsRevoked(copy.id) && !IsDead(copy, now) && !RenewalDue(copy, now) &&
+         !ActivityDue(copy, now);
 }
 
 Result<void> SessionService::CheckPassword(std::string_view password) const {
@@ -205,30 +245,28 @@ Result<std::optional<ActiveSession>> SessionService::Validate(std::string_view t
   store::SessionWithUser& record = **found;
   const TimePoint now = clock_.Now();
 
-  if (record.session.expires_at <= now) {
-    // An expired session is no session; its row goes now rather than at the next sweep.
+  if (IsDead(record.session, now)) {
+    // An expired (or idle, or over-age) session is no session; its row goes now rather than at
+    // the next sweep.
     auto deleted = store_.DeleteSession(record.session.id);
-    if (!deleted) spdlog::warn("expired session not deleted: {}", deleted.error().detail);
+    if (!deleted) spdlog::warn("dead session not deleted: {}", deleted.error().detail);
     return std::nullopt;
   }
 
   ActiveSession active{std::move(record.session), std::move(record.user), false};
-  // Better Auth's rule: renew once updateAge has passed since the expiry was last set, i.e.
-  // when now >= expires_at - lifetime + updateAge. For short (rememberMe:false) lifetimes the
-  // update age is capped at half the lifetime so an active session can still slide.
-  const seconds lifetime = LifetimeOf(active.session.remember_me);
-  const seconds update_age = std::min(options_.update_age, lifetime / 2);
-  const TimePoint new_expiry =
-      ExpiryFrom(now, active.session.created_at, active.session.remember_me);
-  // Renewal never moves the expiry back, and stops once the absolute bound is reached.
-  if (now >= active.session.expires_at - lifetime + update_age &&
-      new_expiry > active.session.expires_at) {
-    auto touched = store_.TouchSession(active.session.id, new_expiry, now);
+  const bool renew = RenewalDue(active.session, now);
+  // One write covers both: a renewal records activity too, and recording activity alone keeps
+  // the expiry where it is.
+  if (renew || ActivityDue(active.session, now)) {
+    const TimePoint expiry =
+        renew ? ExpiryFrom(now, active.session.created_at, active.session.remember_me)
+              : active.session.expires_at;
+    auto touched = store_.TouchSession(active.session.id, expiry, now);
     if (!touched) return std::unexpected(touched.error());
     if (!*touched) return std::nullopt;  // Revoked between the read and the write.
-    active.session.expires_at = new_expiry;
+    active.session.expires_at = expiry;
     active.session.updated_at = now;
-    active.renewed = true;
+    active.renewed = renew;
   }
   return active;
 }
@@ -238,20 +276,123 @@ Result<void> SessionService::SignOut(std::string_view token) {
   auto found = store_.FindSessionByTokenHash(token::HashSessionToken(token));
   if (!found) return std::unexpected(found.error());
   if (!found->has_value()) return {};
-  auto deleted = store_.DeleteSession((*found)->session.id);
+  const std::string ids[] = {(*found)->session.id};
+  if (auto recorded = RecordRevoked(ids); !recorded) return recorded;
+  auto deleted = store_.DeleteSession(ids[0]);
   if (!deleted) return std::unexpected(deleted.error());
   return {};
 }
 
 Result<std::int64_t> SessionService::SweepExpired() {
-  return store_.DeleteExpiredSessions(clock_.Now());
+  const TimePoint now = clock_.Now();
+  // The side tables are housekeeping: a failure there is logged, not fatal to the sweep.
+  if (auto verifications = store_.DeleteExpiredVerifications(now); !verifications) {
+    spdlog::warn("sweep: expired one-time tokens not deleted: {}", verifications.error().detail);
+  }
+  if (auto old = store_.DeleteRevocationsBefore(now - options_.revocation_retention); !old) {
+    spdlog::warn("sweep: old revocations not deleted: {}", old.error().detail);
+  }
+  recent_.Prune(now);
+  return store_.DeleteExpiredSessions(now);
+}
+
+Result<void> SessionService::RecordRevoked(std::span<const std::string> session_ids) {
+  if (session_ids.empty()) return {};
+  const TimePoint now = clock_.Now();
+  if (auto added = store_.AddRevocations(session_ids, now); !added) return added;
+  recent_.Add(session_ids, now);
+  return {};
+}
+
+Result<int> SessionService::EndUserSessions(std::string_view user_id,
+                                            std::optional<std::string_view> keep) {
+  // Record the sessions we know of first, then delete; a session created in between is recorded
+  // after the fact from the ids the delete returns.
+  auto listed = store_.ListUserSessions(user_id);
+  if (!listed) return std::unexpected(listed.error());
+  std::vector<std::string> ids;
+  for (const store::Session& s : *listed) {
+    if (!keep.has_value() || s.id != *keep) ids.push_back(s.id);
+  }
+  if (auto recorded = RecordRevoked(ids); !recorded) return std::unexpected(recorded.error());
+  auto deleted = store_.DeleteUserSessions(user_id, keep);
+  if (!deleted) return std::unexpected(deleted.error());
+  std::vector<std::string> late;
+  for (std::string& id : *deleted) {
+    if (std::ranges::find(ids, id) == ids.end()) late.push_back(std::move(id));
+  }
+  if (auto recorded = RecordRevoked(late); !recorded) return std::unexpected(recorded.error());
+  return static_cast<int>(deleted->size());
+}
+
+Result<void> SessionService::LoadRecentRevocations() {
+  constexpr std::size_t kPage = 1000;
+  std::int64_t after = 0;
+  for (;;) {
+    auto page = store_.ListRevocations(after, kPage);
+    if (!page) return std::unexpected(page.error());
+    for (const store::Revocation& r : *page) {
+      const std::string ids[] = {r.session_id};
+      recent_.Add(ids, r.revoked_at);
+    }
+    if (page->size() < kPage) return {};
+    after = page->back().seq;
+  }
+}
+
+Result<std::vector<store::Revocation>> SessionService::RevocationsSince(std::int64_t after_seq,
+                                                                        std::size_t limit) {
+  return store_.ListRevocations(after_seq, limit);
+}
+
+namespace {
+// Better Auth's identifier prefix in its verification table; the rest is the token's hash.
+constexpr std::string_view kOneTimeTokenPrefix = "one-time-token:";
+}  // namespace
+
+Result<std::string> SessionService::CreateOneTimeToken(const ActiveSession& caller) {
+  std::string token = token::NewSessionToken(random_);
+  const TimePoint now = clock_.Now();
+  store::Verification verification{
+      .id = RandomId(random_),
+      .identifier = std::string(kOneTimeTokenPrefix) + token::HashSessionToken(token),
+      // The session's token hash, not its id: the store finds sessions by hash.
+      .value = caller.session.token_hash,
+      .expires_at = now + options_.one_time_token_lifetime,
+      .created_at = now};
+  if (auto created = store_.CreateVerification(verification); !created) {
+    return std::unexpected(created.error());
+  }
+  return token;
+}
+
+Result<NewSession> SessionService::RedeemOneTimeToken(std::string_view token,
+                                                      const ClientInfo& client) {
+  if (token.size() != token::kTokenLength) {
+    return Fail(ErrorCode::kInvalidToken, "one-time token: malformed");
+  }
+  auto consumed =
+      store_.ConsumeVerification(std::string(kOneTimeTokenPrefix) + token::HashSessionToken(token));
+  if (!consumed) return std::unexpected(consumed.error());
+  if (!consumed->has_value()) {
+    return Fail(ErrorCode::kInvalidToken, "one-time token: unknown or already used");
+  }
+  if ((*consumed)->expires_at <= clock_.Now()) {
+    return Fail(ErrorCode::kTokenExpired, "one-time token: expired");
+  }
+  auto found = store_.FindSessionByTokenHash((*consumed)->value);
+  if (!found) return std::unexpected(found.error());
+  if (!found->has_value() || (*found)->session.expires_at <= clock_.Now()) {
+    return Fail(ErrorCode::kSessionNotFound, "one-time token: its session has ended");
+  }
+  return StartSession(std::move((*found)->user), (*found)->session.remember_me, client);
 }
 
 Result<std::vector<store::Session>> SessionService::ListSessions(std::string_view user_id) {
   auto all = store_.ListUserSessions(user_id);
   if (!all) return std::unexpected(all.error());
   const TimePoint now = clock_.Now();
-  std::erase_if(*all, [now](const store::Session& s) { return s.expires_at <= now; });
+  std::erase_if(*all, [this, now](const store::Session& s) { return IsDead(s, now); });
   return all;
 }
 
@@ -266,6 +407,8 @@ Result<std::optional<std::string>> SessionService::RevokeSession(std::string_vie
     // Compare in constant time: a handle is not a credential, but it need not leak either.
     if (crypto::ConstantTimeEquals(RevocationHandle(s), handle_or_token) ||
         (!token_hash.empty() && crypto::ConstantTimeEquals(s.token_hash, token_hash))) {
+      const std::string ids[] = {s.id};
+      if (auto recorded = RecordRevoked(ids); !recorded) return std::unexpected(recorded.error());
       auto deleted = store_.DeleteSession(s.id);
       if (!deleted) return std::unexpected(deleted.error());
       return std::optional<std::string>(s.id);
@@ -276,7 +419,7 @@ Result<std::optional<std::string>> SessionService::RevokeSession(std::string_vie
 
 Result<int> SessionService::RevokeSessions(std::string_view user_id,
                                            std::optional<std::string_view> keep_session_id) {
-  return store_.DeleteUserSessions(user_id, keep_session_id);
+  return EndUserSessions(user_id, keep_session_id);
 }
 
 Result<NewSession> SessionService::ChangePassword(const ActiveSession& caller,
@@ -302,8 +445,15 @@ Result<NewSession> SessionService::ChangePassword(const ActiveSession& caller,
   // The caller continues on a fresh token; the old one dies with its row.
   auto fresh = StartSession((*found)->user, caller.session.remember_me, client);
   if (!fresh) return fresh;
-  auto ended = revoke_others ? store_.DeleteUserSessions(caller.user.id, fresh->session.id)
-                             : store_.DeleteSession(caller.session.id);
+  if (revoke_others) {
+    if (auto ended = EndUserSessions(caller.user.id, fresh->session.id); !ended) {
+      return std::unexpected(ended.error());
+    }
+    return fresh;
+  }
+  const std::string replaced[] = {caller.session.id};
+  if (auto recorded = RecordRevoked(replaced); !recorded) return std::unexpected(recorded.error());
+  auto ended = store_.DeleteSession(caller.session.id);
   if (!ended) return std::unexpected(ended.error());
   return fresh;
 }

@@ -3,14 +3,16 @@
 // storage only through store::Store, and reads time and randomness only from the injected
 // Clock and Random, so tests drive expiry exactly (see session_service_test.cc).
 //
-// Thread-safety: all methods are safe to call concurrently; the service holds no mutable state
-// besides the lazily made dummy password hash (guarded by std::call_once).
+// Thread-safety: all methods are safe to call concurrently; the service's only mutable state is
+// the lazily made dummy password hash (guarded by std::call_once) and the thread-safe
+// RecentRevocations.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,6 +21,7 @@
 #include "common/error.h"
 #include "common/random.h"
 #include "crypto/password_hasher.h"
+#include "session/recent_revocations.h"
 #include "store/store.h"
 
 namespace sessiond::session {
@@ -34,11 +37,22 @@ struct SessionOptions {
   std::size_t max_image_length = 2048;
   // No session lives past created_at + this, however active (0 = no bound).
   seconds absolute_lifetime{0};
+  // A session unused this long ends (0 = off). Activity is recorded by moving the row's
+  // updated_at, at most once per min(update_age, idle_timeout / 10) so that validation does not
+  // write on every request; a session therefore ends after between 0.9x and 1x this much
+  // inactivity (docs/configuration.md, "Idle timeout").
+  seconds idle_timeout{0};
   // Key for revocation handles (RevocationHandle). Derived from the server secret by the app.
   std::string handle_key;
   // Turns a User-Agent string into the JSON stored with the session (made once at sign-in).
   // Unset: nothing is stored.
   std::function<std::string(std::string_view)> describe_user_agent;
+  // How long a revocation stays in the feed (GET /api/auth/revocations) and in memory
+  // (IsRevoked). Must cover the longest access-token lifetime and the cookie-cache age, so that
+  // nothing that still vouches for a revoked session outlives the record of its revocation.
+  seconds revocation_retention{960};
+  // Lifetime of a one-time token (Better Auth's default: 3 minutes).
+  seconds one_time_token_lifetime{180};
 };
 
 // Where a request came from, recorded on the session row.
@@ -99,10 +113,20 @@ class SessionService {
   // weaker than the configured ones is replaced.
   [[nodiscard]] Result<NewSession> SignIn(const SignInRequest& request, const ClientInfo& client);
 
-  // The live session for a raw token, or nullopt when there is none (unknown, malformed or
-  // expired — an expired row is deleted on the way). Slides the expiry when the session is due
-  // (see docs/architecture.md "Sliding expiry").
+  // The live session for a raw token, or nullopt when there is none (unknown, malformed,
+  // expired, idle for idle_timeout or older than absolute_lifetime — such a row is deleted on the
+  // way). Slides the expiry when the session is due (see docs/architecture.md "Sliding expiry")
+  // and records activity for the idle timeout; either is one write, and most validations make
+  // none.
   [[nodiscard]] Result<std::optional<ActiveSession>> Validate(std::string_view token);
+
+  // Whether `copy`, a session as an earlier Validate returned it (e.g. kept in the signed
+  // cookie cache), may answer a validation now without reading the store: it is not revoked
+  // (IsRevoked), not expired, idle or past the absolute bound, and Validate would write nothing
+  // for it now (no renewal and no activity record due). So the answer is the one Validate would
+  // give unless the row changed meanwhile by a path other than revocation. False means: call
+  // Validate.
+  [[nodiscard]] bool CanAnswerFromCopy(const store::Session& copy) const;
 
   // Ends the session with that raw token. Succeeds when there is none.
   [[nodiscard]] Result<void> SignOut(std::string_view token);
@@ -133,8 +157,42 @@ class SessionService {
   [[nodiscard]] Result<store::User> UpdateUser(std::string_view user_id,
                                                const store::UserUpdate& update);
 
-  // Deletes every expired session row. Returns how many went.
+  // Deletes every expired session row (and expired one-time tokens, and revocations past their
+  // retention). Returns how many sessions went.
   [[nodiscard]] Result<std::int64_t> SweepExpired();
+
+  // A single-use token standing for `caller`'s session (Better Auth's one-time-token plugin):
+  // 256 random bits, only its hash stored, valid for options().one_time_token_lifetime.
+  [[nodiscard]] Result<std::string> CreateOneTimeToken(const ActiveSession& caller);
+
+  // Spends a one-time token: a new session for the user whose session made it. The token is gone
+  // after the first attempt, whatever its outcome. Errors: kInvalidToken (unknown, malformed or
+  // already used), kTokenExpired, kSessionNotFound (the session that made it has ended).
+  [[nodiscard]] Result<NewSession> RedeemOneTimeToken(std::string_view token,
+                                                      const ClientInfo& client);
+
+  // True when the session was revoked (signed out, revoked, replaced) within the retention
+  // window, as recorded in this process or reported by a peer (NoteRevoked). Answers from
+  // memory: for paths that skip the database.
+  [[nodiscard]] bool IsRevoked(std::string_view session_id) const {
+    return recent_.Contains(session_id);
+  }
+
+  // Records revocations made elsewhere (another replica) in memory, for IsRevoked and listeners.
+  void NoteRevoked(std::span<const std::string> session_ids, TimePoint at) {
+    recent_.Add(session_ids, at);
+  }
+
+  // The in-memory record behind IsRevoked; subscribe to hear of each revocation as it happens.
+  [[nodiscard]] RecentRevocations& recent_revocations() { return recent_; }
+
+  // Loads the revocations the store still retains into memory (at start-up, so IsRevoked knows
+  // of revocations made before a restart or by another replica).
+  [[nodiscard]] Result<void> LoadRecentRevocations();
+
+  // Revocations after the cursor `after_seq`, oldest first, at most `limit` (the feed).
+  [[nodiscard]] Result<std::vector<store::Revocation>> RevocationsSince(std::int64_t after_seq,
+                                                                        std::size_t limit);
 
   // A stable public handle for a session: names it (for revocation) but authenticates nothing.
   // base64url(HMAC-SHA256(handle_key, session id)), 43 characters.
@@ -148,7 +206,21 @@ class SessionService {
   // When a session of this kind created at `created_at` must end if not renewed, from `now`.
   [[nodiscard]] TimePoint ExpiryFrom(TimePoint now, TimePoint created_at, bool remember_me) const;
   [[nodiscard]] seconds LifetimeOf(bool remember_me) const;
+  // Expired, idle for idle_timeout, or at its absolute bound at `now`: no longer a session.
+  [[nodiscard]] bool IsDead(const store::Session& session, TimePoint now) const;
+  // When a validation at `now` slides the expiry: Better Auth's updateAge rule, and only if that
+  // moves the expiry forward (not once the absolute bound caps it).
+  [[nodiscard]] bool RenewalDue(const store::Session& session, TimePoint now) const;
+  // When a validation at `now` must record activity for the idle timeout (updated_at := now).
+  [[nodiscard]] bool ActivityDue(const store::Session& session, TimePoint now) const;
   [[nodiscard]] Result<void> CheckPassword(std::string_view password) const;
+  // Writes the revocations to the store's feed and to memory. Called before the rows go where
+  // the ids are known beforehand, so a failure leaves the sessions alive rather than
+  // unrecorded.
+  [[nodiscard]] Result<void> RecordRevoked(std::span<const std::string> session_ids);
+  // Deletes the user's sessions but `keep`, recording each as revoked. Returns the count.
+  [[nodiscard]] Result<int> EndUserSessions(std::string_view user_id,
+                                            std::optional<std::string_view> keep);
   // Verifies against a fixed dummy hash so a sign-in for an unknown email costs what a real one
   // does.
   void BurnDummyVerify(std::string_view password) const;
@@ -160,6 +232,7 @@ class SessionService {
   SessionOptions options_;
   mutable std::once_flag dummy_once_;
   mutable std::string dummy_hash_;  // Written once under dummy_once_.
+  RecentRevocations recent_;
 };
 
 }  // namespace sessiond::session

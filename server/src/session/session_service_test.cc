@@ -421,6 +421,132 @@ TEST_F(SessionServiceTest, AbsoluteLifetimeBoundsSlidingExpiry) {
   EXPECT_FALSE(ended->has_value());
 }
 
+// The revocation ids recorded in the store's feed, oldest first.
+std::vector<std::string> FeedIds(store::Store& store) {
+  std::vector<std::string> ids;
+  auto listed = store.ListRevocations(0, 1000);
+  EXPECT_TRUE(listed.has_value());
+  if (listed) {
+    for (const store::Revocation& r : *listed) ids.push_back(r.session_id);
+  }
+  return ids;
+}
+
+TEST_F(SessionServiceTest, EveryWayOfEndingASessionIsRecordedAsARevocation) {
+  const NewSession a = SignUpAlice();
+  auto signed_in = [&] {
+    auto s =
+        service_.SignIn({.email = "alice@example.com", .password = "correct-horse-battery"}, {});
+    EXPECT_TRUE(s.has_value());
+    return *s;
+  };
+  const NewSession b = signed_in();
+  const NewSession c = signed_in();
+  const NewSession d = signed_in();
+  EXPECT_FALSE(service_.IsRevoked(a.session.id));
+
+  ASSERT_TRUE(service_.SignOut(a.token).has_value());
+  EXPECT_TRUE(service_.IsRevoked(a.session.id));
+  EXPECT_EQ(FeedIds(store_), std::vector<std::string>{a.session.id});
+
+  ASSERT_TRUE(service_.RevokeSession(a.user.id, service_.RevocationHandle(b.session)).has_value());
+  EXPECT_TRUE(service_.IsRevoked(b.session.id));
+
+  auto others = service_.RevokeSessions(a.user.id, d.session.id);
+  ASSERT_TRUE(others.has_value());
+  EXPECT_EQ(*others, 1);
+  EXPECT_TRUE(service_.IsRevoked(c.session.id));
+  EXPECT_FALSE(service_.IsRevoked(d.session.id));
+  EXPECT_EQ(FeedIds(store_), (std::vector<std::string>{a.session.id, b.session.id, c.session.id}));
+
+  // Changing the password replaces the caller's session: the old one is revoked.
+  auto active = service_.Validate(d.token);
+  ASSERT_TRUE(active.has_value() && active->has_value());
+  auto changed = service_.ChangePassword(**active, "correct-horse-battery", "new-password-1",
+                                         /*revoke_others=*/false, {});
+  ASSERT_TRUE(changed.has_value());
+  EXPECT_TRUE(service_.IsRevoked(d.session.id));
+  EXPECT_FALSE(service_.IsRevoked(changed->session.id));
+  EXPECT_EQ(FeedIds(store_).back(), d.session.id);
+}
+
+TEST_F(SessionServiceTest, RevocationsArePrunedAfterTheRetention) {
+  const NewSession a = SignUpAlice();
+  ASSERT_TRUE(service_.SignOut(a.token).has_value());
+  clock_.Advance(service_.options().revocation_retention - std::chrono::seconds(1));
+  ASSERT_TRUE(service_.SweepExpired().has_value());
+  EXPECT_TRUE(service_.IsRevoked(a.session.id));
+  EXPECT_EQ(FeedIds(store_).size(), 1u);
+  clock_.Advance(std::chrono::seconds(2));
+  ASSERT_TRUE(service_.SweepExpired().has_value());
+  EXPECT_FALSE(service_.IsRevoked(a.session.id));
+  EXPECT_TRUE(FeedIds(store_).empty());
+}
+
+TEST_F(SessionServiceTest, RevocationListenersHearEachRevocation) {
+  const NewSession a = SignUpAlice();
+  int heard = 0;
+  const auto id = service_.recent_revocations().Subscribe([&heard] { ++heard; });
+  ASSERT_TRUE(service_.SignOut(a.token).has_value());
+  EXPECT_EQ(heard, 1);
+  // Signing out an unknown token revokes nothing and wakes nobody.
+  ASSERT_TRUE(service_.SignOut(a.token).has_value());
+  EXPECT_EQ(heard, 1);
+  service_.recent_revocations().Unsubscribe(id);
+  const std::string peer[] = {"peer-session"};
+  service_.NoteRevoked(peer, clock_.Now());
+  EXPECT_EQ(heard, 1);
+  EXPECT_TRUE(service_.IsRevoked("peer-session"));
+}
+
+TEST_F(SessionServiceTest, OneTimeTokenGivesANewSessionOnce) {
+  const NewSession a = SignUpAlice();
+  auto active = service_.Validate(a.token);
+  ASSERT_TRUE(active.has_value() && active->has_value());
+  auto ott = service_.CreateOneTimeToken(**active);
+  ASSERT_TRUE(ott.has_value());
+  EXPECT_EQ(ott->size(), token::kTokenLength);
+  EXPECT_NE(*ott, a.token);
+
+  auto redeemed = service_.RedeemOneTimeToken(*ott, {.user_agent = "other-device"});
+  ASSERT_TRUE(redeemed.has_value());
+  EXPECT_EQ(redeemed->user.id, a.user.id);
+  EXPECT_NE(redeemed->session.id, a.session.id);
+  EXPECT_NE(redeemed->token, a.token);
+  auto valid = service_.Validate(redeemed->token);
+  ASSERT_TRUE(valid.has_value() && valid->has_value());
+
+  auto again = service_.RedeemOneTimeToken(*ott, {});
+  ASSERT_FALSE(again.has_value());
+  EXPECT_EQ(again.error().code, ErrorCode::kInvalidToken);
+  auto garbage = service_.RedeemOneTimeToken("short", {});
+  ASSERT_FALSE(garbage.has_value());
+  EXPECT_EQ(garbage.error().code, ErrorCode::kInvalidToken);
+}
+
+TEST_F(SessionServiceTest, OneTimeTokenExpiresAndDiesWithItsSession) {
+  const NewSession a = SignUpAlice();
+  auto active = service_.Validate(a.token);
+  ASSERT_TRUE(active.has_value() && active->has_value());
+  auto late = service_.CreateOneTimeToken(**active);
+  auto orphan = service_.CreateOneTimeToken(**active);
+  ASSERT_TRUE(late.has_value() && orphan.has_value());
+
+  ASSERT_TRUE(service_.SignOut(a.token).has_value());
+  auto no_session = service_.RedeemOneTimeToken(*orphan, {});
+  ASSERT_FALSE(no_session.has_value());
+  EXPECT_EQ(no_session.error().code, ErrorCode::kSessionNotFound);
+
+  clock_.Advance(service_.options().one_time_token_lifetime);
+  auto expired = service_.RedeemOneTimeToken(*late, {});
+  ASSERT_FALSE(expired.has_value());
+  EXPECT_EQ(expired.error().code, ErrorCode::kTokenExpired);
+  // Spent even though it failed.
+  auto after = service_.RedeemOneTimeToken(*late, {});
+  ASSERT_FALSE(after.has_value());
+  EXPECT_EQ(after.error().code, ErrorCode::kInvalidToken);
+}
+
 TEST_F(SessionServiceTest, UserAgentIsDescribedOnceAtSignIn) {
   SessionOptions options;
   options.handle_key = "k";
@@ -436,6 +562,232 @@ TEST_F(SessionServiceTest, UserAgentIsDescribedOnceAtSignIn) {
   EXPECT_EQ(s->session.user_agent_parsed, R"({"family":"curl"})");
   ASSERT_TRUE(described.Validate(s->token).has_value());
   EXPECT_EQ(calls, 1);
+}
+
+// --- Idle timeout and copies answered without the store -------------------------------------
+
+using std::chrono::minutes;
+
+class IdleTimeoutTest : public SessionServiceTest {
+ protected:
+  static SessionOptions IdleOptions(seconds idle, seconds absolute = seconds(0)) {
+    SessionOptions options;
+    options.handle_key = "k";
+    options.idle_timeout = idle;
+    options.absolute_lifetime = absolute;
+    return options;
+  }
+
+  // The session row as stored now.
+  store::Session Row(const NewSession& s) {
+    auto found = store_.FindSessionByTokenHash(s.session.token_hash);
+    EXPECT_TRUE(found.has_value() && found->has_value());
+    return found.has_value() && found->has_value() ? (*found)->session : store::Session{};
+  }
+
+  bool Live(SessionService& service, const NewSession& s) {
+    auto v = service.Validate(s.token);
+    EXPECT_TRUE(v.has_value());
+    return v.has_value() && v->has_value();
+  }
+};
+
+TEST_F(IdleTimeoutTest, UnusedSessionDiesAtExactlyTheIdleTimeoutAndItsRowGoes) {
+  SessionService idle(store_, hasher_, clock_, random_, IdleOptions(hours(1)));
+  auto s = idle.SignUp({.email = "i@example.com", .password = "long-enough-pw", .name = "I"}, {});
+  ASSERT_TRUE(s.has_value());
+  const TimePoint t0 = clock_.Now();
+  clock_.Set(t0 + hours(1));
+  EXPECT_FALSE(Live(idle, *s));
+  auto rows = store_.ListUserSessions(s->user.id);
+  ASSERT_TRUE(rows.has_value());
+  EXPECT_TRUE(rows->empty()) << "deleted like an expired session";
+}
+
+TEST_F(IdleTimeoutTest, ActivityIsRecordedAtMostOncePerTenthOfTheTimeout) {
+  SessionService idle(store_, hasher_, clock_, random_, IdleOptions(hours(1)));
+  auto s = idle.SignUp({.email = "i@example.com", .password = "long-enough-pw", .name = "I"}, {});
+  ASSERT_TRUE(s.has_value());
+  const TimePoint t0 = clock_.Now();
+
+  // Within the first tenth (6 minutes): valid, and nothing written.
+  clock_.Set(t0 + minutes(6) - milliseconds(1));
+  auto early = idle.Validate(s->token);
+  ASSERT_TRUE(early.has_value() && early->has_value());
+  EXPECT_FALSE((*early)->renewed);
+  EXPECT_EQ(Row(*s).updated_at, t0);
+
+  // At the tenth: activity recorded; the expiry does not move (that is sliding renewal's job),
+  // so the cookie need not be re-sent.
+  clock_.Set(t0 + minutes(6));
+  auto due = idle.Validate(s->token);
+  ASSERT_TRUE(due.has_value() && due->has_value());
+  EXPECT_FALSE((*due)->renewed);
+  EXPECT_EQ((*due)->session.updated_at, t0 + minutes(6));
+  EXPECT_EQ((*due)->session.expires_at, s->session.expires_at);
+  EXPECT_EQ(Row(*s).updated_at, t0 + minutes(6));
+  EXPECT_EQ(Row(*s).expires_at, s->session.expires_at);
+
+  // The timeout now counts from the recorded activity.
+  clock_.Set(t0 + minutes(66) - milliseconds(1));
+  EXPECT_TRUE(Live(idle, *s));
+  EXPECT_EQ(Row(*s).updated_at, t0 + minutes(66) - milliseconds(1));
+  clock_.Set(t0 + minutes(126) - milliseconds(1));
+  EXPECT_FALSE(Live(idle, *s));
+}
+
+TEST_F(IdleTimeoutTest, SessionEndsBetweenNineTenthsAndAllOfTheTimeoutAfterItsLastUse) {
+  // The last use falls just short of the recording interval (6 minutes), so it is not written:
+  // the timeout still counts from sign-in, i.e. from 0.9 x idleTimeout before that use.
+  SessionService idle(store_, hasher_, clock_, random_, IdleOptions(hours(1)));
+  auto s = idle.SignUp({.email = "i@example.com", .password = "long-enough-pw", .name = "I"}, {});
+  auto u = idle.SignIn({.email = "i@example.com", .password = "long-enough-pw"}, {});
+  ASSERT_TRUE(s.has_value() && u.has_value());
+  const TimePoint t0 = clock_.Now();
+  const TimePoint last_use = t0 + minutes(6) - milliseconds(1);
+  clock_.Set(last_use);
+  EXPECT_TRUE(Live(idle, *s));
+  EXPECT_TRUE(Live(idle, *u));
+  EXPECT_EQ(Row(*s).updated_at, t0);
+  // 0.9 x idleTimeout after the last use: still alive.
+  clock_.Set(last_use + minutes(54));
+  EXPECT_TRUE(Live(idle, *s));
+  // 0.9 x idleTimeout + 1 ms after it: over.
+  clock_.Set(last_use + minutes(54) + milliseconds(1));
+  EXPECT_FALSE(Live(idle, *u));
+}
+
+TEST_F(IdleTimeoutTest, SteadyUseKeepsASessionButNeverPastTheAbsoluteBound) {
+  SessionService idle(store_, hasher_, clock_, random_, IdleOptions(hours(1), days(8)));
+  auto s = idle.SignUp({.email = "i@example.com", .password = "long-enough-pw", .name = "I"}, {});
+  ASSERT_TRUE(s.has_value());
+  const TimePoint t0 = clock_.Now();
+  // A request every 50 minutes for 8 days: alive throughout (sliding renewal takes it past the
+  // 7-day expiry, activity past the idle timeout), but not a moment past the 8-day bound.
+  for (TimePoint t = t0 + minutes(50); t < t0 + days(8); t += minutes(50)) {
+    clock_.Set(t);
+    auto v = idle.Validate(s->token);
+    ASSERT_TRUE(v.has_value() && v->has_value()) << ToIso8601(t);
+    EXPECT_LE((*v)->session.expires_at, t0 + days(8));
+  }
+  clock_.Set(t0 + days(8) - milliseconds(1));
+  EXPECT_TRUE(Live(idle, *s));
+  clock_.Set(t0 + days(8));
+  EXPECT_FALSE(Live(idle, *s));
+}
+
+TEST_F(IdleTimeoutTest, FrequentUseWritesOncePerInterval) {
+  SessionService idle(store_, hasher_, clock_, random_, IdleOptions(hours(1)));
+  auto s = idle.SignUp({.email = "i@example.com", .password = "long-enough-pw", .name = "I"}, {});
+  ASSERT_TRUE(s.has_value());
+  const TimePoint t0 = clock_.Now();
+  // A request every second for one hour: 3600 validations, one write per 6 minutes.
+  int writes = 0;
+  TimePoint last_updated = t0;
+  for (int i = 1; i <= 3600; ++i) {
+    clock_.Set(t0 + seconds(i));
+    auto v = idle.Validate(s->token);
+    ASSERT_TRUE(v.has_value() && v->has_value());
+    if ((*v)->session.updated_at != last_updated) ++writes;
+    last_updated = (*v)->session.updated_at;
+  }
+  EXPECT_EQ(writes, 10);
+}
+
+TEST_F(IdleTimeoutTest, ZeroMeansOff) {
+  SessionService never(store_, hasher_, clock_, random_, IdleOptions(seconds(0)));
+  auto s = never.SignUp({.email = "i@example.com", .password = "long-enough-pw", .name = "I"}, {});
+  ASSERT_TRUE(s.has_value());
+  clock_.Advance(days(6));  // Unused for six days: still alive (it expires after seven).
+  EXPECT_TRUE(Live(never, *s));
+}
+
+TEST_F(IdleTimeoutTest, ListSessionsHidesIdleSessions) {
+  SessionService idle(store_, hasher_, clock_, random_, IdleOptions(hours(1)));
+  auto a = idle.SignUp({.email = "i@example.com", .password = "long-enough-pw", .name = "I"}, {});
+  ASSERT_TRUE(a.has_value());
+  clock_.Advance(minutes(50));
+  auto b = idle.SignIn({.email = "i@example.com", .password = "long-enough-pw"}, {});
+  ASSERT_TRUE(b.has_value());
+  clock_.Advance(minutes(10));  // a: idle for 1 h; b: for 10 min.
+  auto listed = idle.ListSessions(a->user.id);
+  ASSERT_TRUE(listed.has_value());
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ(listed->front().id, b->session.id);
+}
+
+TEST_F(IdleTimeoutTest, LoweredAbsoluteBoundEndsOlderSessionsOnTime) {
+  // Made while there was no bound: renewed on day 6, so its expiry is day 13.
+  SessionService unbounded(store_, hasher_, clock_, random_, IdleOptions(seconds(0)));
+  auto s =
+      unbounded.SignUp({.email = "i@example.com", .password = "long-enough-pw", .name = "I"}, {});
+  ASSERT_TRUE(s.has_value());
+  const TimePoint t0 = clock_.Now();
+  clock_.Set(t0 + days(6));
+  EXPECT_TRUE(Live(unbounded, *s));
+  EXPECT_EQ(Row(*s).expires_at, t0 + days(13));
+
+  SessionService bounded(store_, hasher_, clock_, random_, IdleOptions(seconds(0), days(10)));
+  clock_.Set(t0 + days(10) - milliseconds(1));
+  EXPECT_TRUE(Live(bounded, *s));
+  clock_.Set(t0 + days(10));
+  EXPECT_FALSE(Live(bounded, *s));
+}
+
+TEST_F(IdleTimeoutTest, CopyAnswersOnlyWhileValidateWouldNeitherWriteNorRefuse) {
+  SessionService idle(store_, hasher_, clock_, random_, IdleOptions(hours(1), days(8)));
+  auto s = idle.SignUp({.email = "i@example.com", .password = "long-enough-pw", .name = "I"}, {});
+  ASSERT_TRUE(s.has_value());
+  const TimePoint t0 = clock_.Now();
+  const store::Session copy = s->session;
+  EXPECT_TRUE(idle.CanAnswerFromCopy(copy));
+  clock_.Set(t0 + minutes(6) - milliseconds(1));
+  EXPECT_TRUE(idle.CanAnswerFromCopy(copy));
+  clock_.Set(t0 + minutes(6));  // Activity would be recorded: the store must be asked.
+  EXPECT_FALSE(idle.CanAnswerFromCopy(copy));
+
+  // Expired, past the absolute bound, due for renewal: each sends the caller to the store.
+  store::Session expired = copy;
+  expired.updated_at = clock_.Now();
+  EXPECT_TRUE(idle.CanAnswerFromCopy(expired));
+  expired.expires_at = clock_.Now();
+  EXPECT_FALSE(idle.CanAnswerFromCopy(expired));
+  store::Session old = copy;
+  old.updated_at = t0 + days(8);
+  old.expires_at = t0 + days(9);
+  clock_.Set(t0 + days(8));
+  EXPECT_FALSE(idle.CanAnswerFromCopy(old));
+  SessionService plain(store_, hasher_, clock_, random_, IdleOptions(seconds(0)));
+  clock_.Set(t0 + days(1) - milliseconds(1));
+  EXPECT_TRUE(plain.CanAnswerFromCopy(copy));
+  clock_.Set(t0 + days(1));  // updateAge reached: Validate would slide the expiry.
+  EXPECT_FALSE(plain.CanAnswerFromCopy(copy));
+}
+
+TEST_F(IdleTimeoutTest, RevokedCopyNeverAnswers) {
+  const NewSession a = SignUpAlice();
+  auto b = service_.SignIn({.email = "alice@example.com", .password = "correct-horse-battery"}, {});
+  auto c = service_.SignIn({.email = "alice@example.com", .password = "correct-horse-battery"}, {});
+  auto d = service_.SignIn({.email = "alice@example.com", .password = "correct-horse-battery"}, {});
+  ASSERT_TRUE(b.has_value() && c.has_value() && d.has_value());
+  for (const store::Session& s : {a.session, b->session, c->session, d->session}) {
+    EXPECT_TRUE(service_.CanAnswerFromCopy(s));
+  }
+  ASSERT_TRUE(service_.SignOut(a.token).has_value());
+  EXPECT_FALSE(service_.CanAnswerFromCopy(a.session));
+  EXPECT_TRUE(service_.CanAnswerFromCopy(b->session));
+  ASSERT_TRUE(service_.RevokeSession(a.user.id, service_.RevocationHandle(b->session)));
+  EXPECT_FALSE(service_.CanAnswerFromCopy(b->session));
+  ASSERT_TRUE(service_.RevokeSessions(a.user.id, d->session.id));
+  EXPECT_FALSE(service_.CanAnswerFromCopy(c->session));
+  EXPECT_TRUE(service_.CanAnswerFromCopy(d->session));
+  // A row deleted behind the service's back is not a revocation it knows of: the copy still
+  // answers (the cookie cache's documented limit); Validate refuses.
+  ASSERT_TRUE(store_.DeleteSession(d->session.id));
+  EXPECT_TRUE(service_.CanAnswerFromCopy(d->session));
+  auto gone = service_.Validate(d->token);
+  ASSERT_TRUE(gone.has_value());
+  EXPECT_FALSE(gone->has_value());
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -77,6 +78,24 @@ struct UserWithPassword {
   std::string password_hash;  // From the user's "credential" account.
 };
 
+// A single-use secret such as a one-time token (Better Auth's "verification" table). The secret
+// itself is never stored: `identifier` carries a hash of it.
+struct Verification {
+  std::string id;
+  std::string identifier;  // Unique, e.g. "one-time-token:<hex SHA-256 of the token>".
+  std::string value;       // What the secret stands for, e.g. a session id.
+  TimePoint expires_at;
+  TimePoint created_at;
+};
+
+// A session ended before its time, kept so that verifiers of stateless access tokens (JWTs that
+// name the session in `sid`) can refuse them (GET /api/auth/revocations).
+struct Revocation {
+  std::int64_t seq = 0;  // Assigned by the store: > 0, strictly increasing in commit order.
+  std::string session_id;
+  TimePoint revoked_at;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -124,12 +143,38 @@ class Store {
   // All sessions of a user, newest (created_at) first, expired ones included.
   [[nodiscard]] virtual Result<std::vector<Session>> ListUserSessions(std::string_view user_id) = 0;
 
-  // Deletes every session of the user except `keep_session_id` (if given). Returns the count.
-  [[nodiscard]] virtual Result<int> DeleteUserSessions(
+  // Deletes every session of the user except `keep_session_id` (if given). Returns the ids of the
+  // sessions deleted, in no particular order.
+  [[nodiscard]] virtual Result<std::vector<std::string>> DeleteUserSessions(
       std::string_view user_id, std::optional<std::string_view> keep_session_id) = 0;
 
   // Deletes sessions with expires_at <= now. Returns the count.
   [[nodiscard]] virtual Result<std::int64_t> DeleteExpiredSessions(TimePoint now) = 0;
+
+  // Inserts a verification. kInternal if the id or identifier collides (never expected: random).
+  [[nodiscard]] virtual Result<void> CreateVerification(const Verification& verification) = 0;
+
+  // Deletes the verification with that identifier and returns it, expired or not (the core
+  // decides). Atomic: of any number of concurrent callers, at most one gets the row, which is
+  // what makes a one-time token single-use.
+  [[nodiscard]] virtual Result<std::optional<Verification>> ConsumeVerification(
+      std::string_view identifier) = 0;
+
+  // Deletes verifications with expires_at <= now. Returns the count.
+  [[nodiscard]] virtual Result<std::int64_t> DeleteExpiredVerifications(TimePoint now) = 0;
+
+  // Records that these sessions were revoked at `at`, each under a new seq (in the order given).
+  // An empty span writes nothing.
+  [[nodiscard]] virtual Result<void> AddRevocations(std::span<const std::string> session_ids,
+                                                    TimePoint at) = 0;
+
+  // Revocations with seq > `after_seq`, lowest seq first, at most `limit` of them. A reader that
+  // passes the last seq it saw never misses a later commit (seq order is commit order).
+  [[nodiscard]] virtual Result<std::vector<Revocation>> ListRevocations(std::int64_t after_seq,
+                                                                        std::size_t limit) = 0;
+
+  // Deletes revocations with revoked_at < before. Returns the count.
+  [[nodiscard]] virtual Result<std::int64_t> DeleteRevocationsBefore(TimePoint before) = 0;
 };
 
 }  // namespace sessiond::store

@@ -175,13 +175,13 @@ Result<std::vector<Session>> MemoryStore::ListUserSessions(std::string_view user
   return sessions;
 }
 
-Result<int> MemoryStore::DeleteUserSessions(std::string_view user_id,
-                                            std::optional<std::string_view> keep_session_id) {
+Result<std::vector<std::string>> MemoryStore::DeleteUserSessions(
+    std::string_view user_id, std::optional<std::string_view> keep_session_id) {
   std::unique_lock lock(mu_);
+  std::vector<std::string> deleted;
   auto user_it = session_ids_by_user_.find(user_id);
-  if (user_it == session_ids_by_user_.end()) return 0;
+  if (user_it == session_ids_by_user_.end()) return deleted;
   StringSet& ids = user_it->second;
-  int deleted = 0;
   for (auto id_it = ids.begin(); id_it != ids.end();) {
     if (keep_session_id.has_value() && *id_it == *keep_session_id) {
       ++id_it;
@@ -191,8 +191,8 @@ Result<int> MemoryStore::DeleteUserSessions(std::string_view user_id,
       session_id_by_token_hash_.erase(session_it->second.token_hash);
       sessions_by_id_.erase(session_it);
     }
+    deleted.push_back(*id_it);
     id_it = ids.erase(id_it);
-    ++deleted;
   }
   if (ids.empty()) session_ids_by_user_.erase(user_it);
   return deleted;
@@ -211,6 +211,68 @@ Result<std::int64_t> MemoryStore::DeleteExpiredSessions(TimePoint now) {
     }
   }
   return deleted;
+}
+
+Result<void> MemoryStore::CreateVerification(const Verification& verification) {
+  std::unique_lock lock(mu_);
+  if (verification_ids_.contains(verification.id) ||
+      verifications_.contains(verification.identifier)) {
+    return Fail(ErrorCode::kInternal, "memory store: verification id or identifier collides");
+  }
+  verification_ids_.insert(verification.id);
+  verifications_.emplace(verification.identifier, verification);
+  return {};
+}
+
+Result<std::optional<Verification>> MemoryStore::ConsumeVerification(std::string_view identifier) {
+  std::unique_lock lock(mu_);
+  auto it = verifications_.find(identifier);
+  if (it == verifications_.end()) return std::optional<Verification>();
+  Verification found = std::move(it->second);
+  verifications_.erase(it);
+  verification_ids_.erase(found.id);
+  return std::optional<Verification>(std::move(found));
+}
+
+Result<std::int64_t> MemoryStore::DeleteExpiredVerifications(TimePoint now) {
+  std::unique_lock lock(mu_);
+  std::int64_t deleted = 0;
+  for (auto it = verifications_.begin(); it != verifications_.end();) {
+    if (it->second.expires_at <= now) {
+      verification_ids_.erase(it->second.id);
+      it = verifications_.erase(it);
+      ++deleted;
+    } else {
+      ++it;
+    }
+  }
+  return deleted;
+}
+
+Result<void> MemoryStore::AddRevocations(std::span<const std::string> session_ids, TimePoint at) {
+  std::unique_lock lock(mu_);
+  for (const std::string& id : session_ids) {
+    revocations_.push_back(Revocation{++last_revocation_seq_, id, at});
+  }
+  return {};
+}
+
+Result<std::vector<Revocation>> MemoryStore::ListRevocations(std::int64_t after_seq,
+                                                             std::size_t limit) {
+  std::shared_lock lock(mu_);
+  // revocations_ is in seq order: binary-search the first one past the cursor.
+  auto it = std::ranges::upper_bound(revocations_, after_seq, {}, &Revocation::seq);
+  std::vector<Revocation> out;
+  for (; it != revocations_.end() && out.size() < limit; ++it) out.push_back(*it);
+  return out;
+}
+
+Result<std::int64_t> MemoryStore::DeleteRevocationsBefore(TimePoint before) {
+  std::unique_lock lock(mu_);
+  const auto removed = std::erase_if(revocations_, [before](const Revocation& revocation) {
+    return revocation.revoked_at < before;
+  });
+  return static_cast<std::int64_t>(removed);
 }
 
 }  // namespace sessiond::store

@@ -50,10 +50,19 @@ class MemoryStore final : public Store {
                                           TimePoint updated_at) override;
   [[nodiscard]] Result<int> DeleteSession(std::string_view session_id) override;
   [[nodiscard]] Result<std::vector<Session>> ListUserSessions(std::string_view user_id) override;
-  [[nodiscard]] Result<int> DeleteUserSessions(
+  [[nodiscard]] Result<std::vector<std::string>> DeleteUserSessions(
       std::string_view user_id, std::optional<std::string_view> keep_session_id) override;
   // A linear scan over all sessions: fine for tests, not meant for millions of rows.
   [[nodiscard]] Result<std::int64_t> DeleteExpiredSessions(TimePoint now) override;
+  [[nodiscard]] Result<void> CreateVerification(const Verification& verification) override;
+  [[nodiscard]] Result<std::optional<Verification>> ConsumeVerification(
+      std::string_view identifier) override;
+  [[nodiscard]] Result<std::int64_t> DeleteExpiredVerifications(TimePoint now) override;
+  [[nodiscard]] Result<void> AddRevocations(std::span<const std::string> session_ids,
+                                            TimePoint at) override;
+  [[nodiscard]] Result<std::vector<Revocation>> ListRevocations(std::int64_t after_seq,
+                                                                std::size_t limit) override;
+  [[nodiscard]] Result<std::int64_t> DeleteRevocationsBefore(TimePoint before) override;
 
  private:
   // Transparent hashing so lookups by std::string_view do not allocate.
@@ -85,6 +94,10 @@ class MemoryStore final : public Store {
   StringMap<Session> sessions_by_id_;
   StringMap<std::string> session_id_by_token_hash_;
   StringMap<StringSet> session_ids_by_user_;  // Only users with at least one session.
+  StringMap<Verification> verifications_;     // By identifier.
+  StringSet verification_ids_;
+  std::vector<Revocation> revocations_;  // In seq order.
+  std::int64_t last_revocation_seq_ = 0;
 };
 
 }  // namespace sessiond::store

@@ -63,9 +63,31 @@ constexpr std::string_view kV2SessionUserAgentParsed = R"sql(
 ALTER TABLE session ADD COLUMN user_agent_parsed TEXT NOT NULL DEFAULT '';
 )sql";
 
+// v3: single-use secrets (one-time tokens) and the revocation feed for JWT verifiers.
+// AUTOINCREMENT so a seq is never reused after old rows are pruned: readers hold seqs as cursors.
+constexpr std::string_view kV3VerificationAndRevocation = R"sql(
+CREATE TABLE verification (
+  id          TEXT PRIMARY KEY,
+  identifier  TEXT NOT NULL UNIQUE,
+  value       TEXT NOT NULL,
+  expires_at  INTEGER NOT NULL,
+  created_at  INTEGER NOT NULL,
+  updated_at  INTEGER NOT NULL
+);
+CREATE INDEX verification_expires_at_idx ON verification(expires_at);
+
+CREATE TABLE revocation (
+  seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+  session_id  TEXT NOT NULL,
+  revoked_at  INTEGER NOT NULL
+);
+CREATE INDEX revocation_revoked_at_idx ON revocation(revoked_at);
+)sql";
+
 constexpr std::array kMigrations = {
     Migration{1, "initial schema: user, account, session", kV1InitialSchema},
     Migration{2, "session.user_agent_parsed", kV2SessionUserAgentParsed},
+    Migration{3, "verification and revocation tables", kV3VerificationAndRevocation},
 };
 
 constexpr const char* kCreateMigrationsTable =

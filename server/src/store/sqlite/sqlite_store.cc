@@ -41,6 +41,12 @@ enum class Sql : std::size_t {
   kDeleteUserSessions,
   kDeleteUserSessionsExcept,
   kDeleteExpiredSessions,
+  kInsertVerification,
+  kConsumeVerification,
+  kDeleteExpiredVerifications,
+  kInsertRevocation,
+  kListRevocations,
+  kDeleteRevocationsBefore,
   kCount,
 };
 constexpr std::size_t kSqlCount = static_cast<std::size_t>(Sql::kCount);
@@ -99,11 +105,25 @@ constexpr const char* kSqlText[] = {
     " FROM session AS s WHERE s.user_id = ?1 "
     "ORDER BY s.created_at DESC, s.id ASC",
     // kDeleteUserSessions
-    "DELETE FROM session WHERE user_id = ?1",
+    "DELETE FROM session WHERE user_id = ?1 RETURNING id",
     // kDeleteUserSessionsExcept
-    "DELETE FROM session WHERE user_id = ?1 AND id <> ?2",
+    "DELETE FROM session WHERE user_id = ?1 AND id <> ?2 RETURNING id",
     // kDeleteExpiredSessions
     "DELETE FROM session WHERE expires_at <= ?1",
+    // kInsertVerification
+    "INSERT INTO verification (id, identifier, value, expires_at, created_at, updated_at) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+    // kConsumeVerification: one statement, so two consumers can never both get the row.
+    "DELETE FROM verification WHERE identifier = ?1 "
+    "RETURNING id, identifier, value, expires_at, created_at",
+    // kDeleteExpiredVerifications
+    "DELETE FROM verification WHERE expires_at <= ?1",
+    // kInsertRevocation
+    "INSERT INTO revocation (session_id, revoked_at) VALUES (?1, ?2)",
+    // kListRevocations
+    "SELECT seq, session_id, revoked_at FROM revocation WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+    // kDeleteRevocationsBefore
+    "DELETE FROM revocation WHERE revoked_at < ?1",
 };
 
 static_assert(std::size(kSqlText) == kSqlCount, "one SQL text per Sql enumerator");
@@ -264,6 +284,25 @@ Result<std::optional<T>> QueryOne(Connection& connection, Sql id, std::string_vi
   return std::optional<T>(std::forward<ReadFn>(read)(stmt->get()));
 }
 
+// Binds with `bind`, steps `id` to the end and turns every row into a T with `read` (also for
+// DELETE ... RETURNING, which must run to SQLITE_DONE to finish deleting).
+template <class T, class BindFn, class ReadFn>
+Result<std::vector<T>> QueryAll(Connection& connection, Sql id, std::string_view what,
+                                BindFn&& bind, ReadFn&& read) {
+  auto stmt = connection.Use(id);
+  if (!stmt) return std::unexpected(stmt.error());
+  Binder binder = stmt->Bind();
+  std::forward<BindFn>(bind)(binder);
+  if (binder.rc() != SQLITE_OK) return SqliteFail(connection.db(), binder.rc(), what);
+  std::vector<T> rows;
+  for (;;) {
+    int rc = stmt->Step();
+    if (rc == SQLITE_DONE) return rows;
+    if (rc != SQLITE_ROW) return SqliteFail(connection.db(), rc, what);
+    rows.push_back(read(stmt->get()));
+  }
+}
+
 [[nodiscard]] std::string AsciiLower(std::string_view s) {
   std::string out(s);
   std::ranges::transform(out, out.begin(), [](char c) {
@@ -321,6 +360,7 @@ Result<DbHandle> OpenConnection(const SqliteOptions& options) {
 
 using sqlite_internal::Binder;
 using sqlite_internal::Connection;
+using sqlite_internal::QueryAll;
 using sqlite_internal::QueryOne;
 using sqlite_internal::ReadSession;
 using sqlite_internal::ReadUser;
@@ -611,33 +651,24 @@ Result<int> SqliteStore::DeleteSession(std::string_view session_id) {
 Result<std::vector<Session>> SqliteStore::ListUserSessions(std::string_view user_id) {
   auto lease = Acquire(/*for_write=*/false);
   if (!lease) return std::unexpected(lease.error());
-  auto stmt = lease->connection().Use(Sql::kListUserSessions);
-  if (!stmt) return std::unexpected(stmt.error());
-  Binder binder = stmt->Bind();
-  binder.Text(user_id);
-  if (binder.rc() != SQLITE_OK) return SqliteFail(lease->db(), binder.rc(), "list sessions");
-  std::vector<Session> sessions;
-  for (;;) {
-    int rc = stmt->Step();
-    if (rc == SQLITE_DONE) break;
-    if (rc != SQLITE_ROW) return SqliteFail(lease->db(), rc, "list sessions");
-    sessions.push_back(ReadSession(stmt->get(), 0));
-  }
-  return sessions;
+  return QueryAll<Session>(
+      lease->connection(), Sql::kListUserSessions, "list sessions",
+      [&](Binder& b) { b.Text(user_id); }, [](sqlite3_stmt* stmt) { return ReadSession(stmt, 0); });
 }
 
-Result<int> SqliteStore::DeleteUserSessions(std::string_view user_id,
-                                            std::optional<std::string_view> keep_session_id) {
+Result<std::vector<std::string>> SqliteStore::DeleteUserSessions(
+    std::string_view user_id, std::optional<std::string_view> keep_session_id) {
   auto lease = Acquire(/*for_write=*/true);
   if (!lease) return std::unexpected(lease.error());
-  auto deleted =
-      keep_session_id.has_value()
-          ? RunUpdate(lease->connection(), Sql::kDeleteUserSessionsExcept, "delete user sessions",
-                      [&](Binder& b) { b.Text(user_id).Text(*keep_session_id); })
-          : RunUpdate(lease->connection(), Sql::kDeleteUserSessions, "delete user sessions",
-                      [&](Binder& b) { b.Text(user_id); });
-  if (!deleted) return std::unexpected(deleted.error());
-  return static_cast<int>(*deleted);
+  return QueryAll<std::string>(
+      lease->connection(),
+      keep_session_id.has_value() ? Sql::kDeleteUserSessionsExcept : Sql::kDeleteUserSessions,
+      "delete user sessions",
+      [&](Binder& b) {
+        b.Text(user_id);
+        if (keep_session_id.has_value()) b.Text(*keep_session_id);
+      },
+      [](sqlite3_stmt* stmt) { return sqlite_internal::ColumnText(stmt, 0); });
 }
 
 Result<std::int64_t> SqliteStore::DeleteExpiredSessions(TimePoint now) {
@@ -645,6 +676,82 @@ Result<std::int64_t> SqliteStore::DeleteExpiredSessions(TimePoint now) {
   if (!lease) return std::unexpected(lease.error());
   return RunUpdate(lease->connection(), Sql::kDeleteExpiredSessions, "delete expired sessions",
                    [&](Binder& b) { b.Time(now); });
+}
+
+Result<void> SqliteStore::CreateVerification(const Verification& verification) {
+  auto lease = Acquire(/*for_write=*/true);
+  if (!lease) return std::unexpected(lease.error());
+  auto inserted = RunUpdate(lease->connection(), Sql::kInsertVerification, "insert verification",
+                            [&](Binder& b) {
+                              b.Text(verification.id)
+                                  .Text(verification.identifier)
+                                  .Text(verification.value)
+                                  .Time(verification.expires_at)
+                                  .Time(verification.created_at);
+                            });
+  if (!inserted) return std::unexpected(inserted.error());
+  return {};
+}
+
+Result<std::optional<Verification>> SqliteStore::ConsumeVerification(std::string_view identifier) {
+  auto lease = Acquire(/*for_write=*/true);
+  if (!lease) return std::unexpected(lease.error());
+  auto rows = QueryAll<Verification>(
+      lease->connection(), Sql::kConsumeVerification, "consume verification",
+      [&](Binder& b) { b.Text(identifier); },
+      [](sqlite3_stmt* stmt) {
+        return Verification{
+            sqlite_internal::ColumnText(stmt, 0), sqlite_internal::ColumnText(stmt, 1),
+            sqlite_internal::ColumnText(stmt, 2), sqlite_internal::ColumnTime(stmt, 3),
+            sqlite_internal::ColumnTime(stmt, 4)};
+      });
+  if (!rows) return std::unexpected(rows.error());
+  if (rows->empty()) return std::optional<Verification>();
+  return std::optional<Verification>(std::move(rows->front()));
+}
+
+Result<std::int64_t> SqliteStore::DeleteExpiredVerifications(TimePoint now) {
+  auto lease = Acquire(/*for_write=*/true);
+  if (!lease) return std::unexpected(lease.error());
+  return RunUpdate(lease->connection(), Sql::kDeleteExpiredVerifications,
+                   "delete expired verifications", [&](Binder& b) { b.Time(now); });
+}
+
+Result<void> SqliteStore::AddRevocations(std::span<const std::string> session_ids, TimePoint at) {
+  if (session_ids.empty()) return {};
+  auto lease = Acquire(/*for_write=*/true);
+  if (!lease) return std::unexpected(lease.error());
+  Connection& connection = lease->connection();
+  auto transaction = Transaction::Begin(connection);
+  if (!transaction) return std::unexpected(transaction.error());
+  for (const std::string& id : session_ids) {
+    auto inserted = RunUpdate(connection, Sql::kInsertRevocation, "insert revocation",
+                              [&](Binder& b) { b.Text(id).Time(at); });
+    if (!inserted) return std::unexpected(inserted.error());
+  }
+  return transaction->Commit();
+}
+
+Result<std::vector<Revocation>> SqliteStore::ListRevocations(std::int64_t after_seq,
+                                                             std::size_t limit) {
+  auto lease = Acquire(/*for_write=*/false);
+  if (!lease) return std::unexpected(lease.error());
+  const auto bounded = static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX));
+  return QueryAll<Revocation>(
+      lease->connection(), Sql::kListRevocations, "list revocations",
+      [&](Binder& b) { b.Int64(after_seq).Int64(bounded); },
+      [](sqlite3_stmt* stmt) {
+        return Revocation{sqlite_internal::ColumnInt64(stmt, 0),
+                          sqlite_internal::ColumnText(stmt, 1),
+                          sqlite_internal::ColumnTime(stmt, 2)};
+      });
+}
+
+Result<std::int64_t> SqliteStore::DeleteRevocationsBefore(TimePoint before) {
+  auto lease = Acquire(/*for_write=*/true);
+  if (!lease) return std::unexpected(lease.error());
+  return RunUpdate(lease->connection(), Sql::kDeleteRevocationsBefore, "delete old revocations",
+                   [&](Binder& b) { b.Time(before); });
 }
 
 Result<std::string> SqliteStore::QueryPragma(std::string_view name) {

@@ -89,9 +89,18 @@ class SqliteStore final : public Store {
                                           TimePoint updated_at) override;
   [[nodiscard]] Result<int> DeleteSession(std::string_view session_id) override;
   [[nodiscard]] Result<std::vector<Session>> ListUserSessions(std::string_view user_id) override;
-  [[nodiscard]] Result<int> DeleteUserSessions(
+  [[nodiscard]] Result<std::vector<std::string>> DeleteUserSessions(
       std::string_view user_id, std::optional<std::string_view> keep_session_id) override;
   [[nodiscard]] Result<std::int64_t> DeleteExpiredSessions(TimePoint now) override;
+  [[nodiscard]] Result<void> CreateVerification(const Verification& verification) override;
+  [[nodiscard]] Result<std::optional<Verification>> ConsumeVerification(
+      std::string_view identifier) override;
+  [[nodiscard]] Result<std::int64_t> DeleteExpiredVerifications(TimePoint now) override;
+  [[nodiscard]] Result<void> AddRevocations(std::span<const std::string> session_ids,
+                                            TimePoint at) override;
+  [[nodiscard]] Result<std::vector<Revocation>> ListRevocations(std::int64_t after_seq,
+                                                                std::size_t limit) override;
+  [[nodiscard]] Result<std::int64_t> DeleteRevocationsBefore(TimePoint before) override;
 
   // The value of `PRAGMA <name>` as one pooled connection sees it, as text (e.g. journal_mode →
   // "wal", synchronous → "2"). For diagnostics and tests. `name` must be [a-z_]+ (kInternal
