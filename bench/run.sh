@@ -10,11 +10,15 @@
 #   --servers LIST        comma list of nginx,sessiond,better-auth (default: all three)
 #   --build               (re)build sessiond's release preset even if the binary exists
 #   --keep                keep the temporary work dir (databases, server logs)
+#   --database DB         sqlite, postgres or both (default: sqlite with --smoke, both for a full
+#                         run). postgres: sessiond and Better Auth each in its own database on one
+#                         throwaway PostgreSQL 15 (scripts/with-postgres.sh, bench/lib/postgres.sh)
 # Environment:
 #   SESSIOND_BIN          sessiond binary (default: build/release/sessiond)
 #   SESSIOND_BENCH_ARGS   extra arguments for `sessiond serve`
 #   BENCH_DURATION, BENCH_WARMUP, BENCH_CONNECTIONS, BENCH_SCALE_LARGE   override the mode's values
 #   BENCH_RESULTS_DIR     where the report goes (default: bench/results)
+#   SESSIOND_PG_BIN       PostgreSQL's bin dir (default: /usr/lib/postgresql/15/bin)
 #
 # Exit status: 0 when every server started and no scenario got only errors; 1 otherwise
 # (a scenario whose route sessiond does not have yet is "n/a", not a failure); 2 bad usage or
@@ -28,6 +32,8 @@ LIB=$BENCH_DIR/lib
 # Debian's python3 (its python3-nacl is importable there), not a pyenv shim earlier on PATH.
 PY=/usr/bin/python3
 [[ -x $PY ]] || PY=$(command -v python3 || echo python3)
+# shellcheck source=lib/postgres.sh
+source "$LIB/postgres.sh"
 
 # Measure the configured password cost, never the tests' shortcut.
 unset SESSIOND_INSECURE_FAST_HASH_FOR_TESTS
@@ -36,6 +42,7 @@ MODE=full
 SERVERS=nginx,sessiond,better-auth
 FORCE_BUILD=0
 KEEP=0
+DATABASE=
 while (($#)); do
   case $1 in
     --smoke) MODE=smoke ;;
@@ -43,12 +50,21 @@ while (($#)); do
     --servers=*) SERVERS=${1#*=} ;;
     --build) FORCE_BUILD=1 ;;
     --keep) KEEP=1 ;;
+    --database) DATABASE=${2:?--database needs sqlite, postgres or both}; shift ;;
+    --database=*) DATABASE=${1#*=} ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "run.sh: unknown argument: $1 (try --help)" >&2; exit 2 ;;
   esac
   shift
 done
 want() { [[ ",$SERVERS," == *",$1,"* ]]; }
+[[ -n $DATABASE ]] || DATABASE=$([[ $MODE == smoke ]] && echo sqlite || echo both)
+case $DATABASE in
+  sqlite|postgres|both) ;;
+  *) echo "run.sh: --database must be sqlite, postgres or both, not: $DATABASE" >&2; exit 2 ;;
+esac
+want_db() { [[ $DATABASE == both || $DATABASE == "$1" ]]; }
+DB_TAG=  # "postgres" during the PostgreSQL pass: tags its records, failures and log lines
 
 if [[ $MODE == smoke ]]; then
   DURATION=${BENCH_DURATION:-2}; WARMUP=${BENCH_WARMUP:-0}
@@ -76,8 +92,8 @@ JSONL=$WORK/results.jsonl
 FAILURES=()
 SERVER_PIDS=()
 
-log() { printf '[bench %4ss] %s\n' "$(($(date +%s) - T_START))" "$*" >&2; }
-fail() { FAILURES+=("$*"); log "FAIL: $*"; }
+log() { printf '[bench %4ss] %s\n' "$(($(date +%s) - T_START))" "${DB_TAG:+[$DB_TAG] }$*" >&2; }
+fail() { FAILURES+=("${DB_TAG:+$DB_TAG: }$*"); log "FAIL: $*"; }
 
 # ---------------------------------------------------------------------------------------------
 # Processes: every server is started through launch.py (which times start → ready) and recorded
@@ -102,6 +118,7 @@ stop_pid() {
 cleanup() {
   local pid
   for pid in "${SERVER_PIDS[@]}"; do stop_pid "$pid"; done
+  pg_cleanup
   if ((KEEP)); then log "work dir kept: $WORK"; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
@@ -141,7 +158,7 @@ rss_kb() {
 
 # emit key=value key:=json ... → one JSON object appended to the results file.
 emit() {
-  "$PY" - "$@" >>"$JSONL" <<'PY'
+  "$PY" - "$@" ${DB_TAG:+"database=$DB_TAG"} >>"$JSONL" <<'PY'
 import json, sys
 rec = {}
 for arg in sys.argv[1:]:
@@ -170,6 +187,7 @@ ensure_packages() {
   command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || need+=(nginx-light)
   command -v gnuplot >/dev/null || need+=(gnuplot-nox)
   command -v sqlite3 >/dev/null || need+=(sqlite3)
+  if want_db postgres && [[ ! -x $PG_BIN/initdb ]]; then need+=(postgresql-15); fi
   command -v ps >/dev/null || need+=(procps)
   [[ -x /usr/bin/python3 ]] || need+=(python3)
   "$PY" -c 'import nacl.pwhash' 2>/dev/null || need+=(python3-nacl)
@@ -197,6 +215,9 @@ ensure_packages() {
     req_missing+=(nginx)
   fi
   if want better-auth && ! command -v node >/dev/null; then req_missing+=(node); fi
+  if want_db postgres && [[ ! -x $PG_BIN/initdb || ! -x $PG_BIN/psql ]]; then
+    req_missing+=(postgresql-15)
+  fi
   if ((${#req_missing[@]})); then
     echo "run.sh: required tools missing: ${req_missing[*]}" >&2
     exit 2
@@ -207,7 +228,7 @@ ensure_packages() {
 ensure_better_auth() {
   local dir=$BENCH_DIR/better-auth
   if [[ -f $dir/node_modules/better-sqlite3/build/Release/better_sqlite3.node &&
-        -f $dir/node_modules/better-auth/package.json ]]; then
+        -f $dir/node_modules/better-auth/package.json && -f $dir/node_modules/pg/package.json ]]; then
     return 0
   fi
   log "npm ci in bench/better-auth (first run: builds better-sqlite3 from source, ~2–3 min)"
@@ -685,7 +706,7 @@ machine_info() {
 # ---------------------------------------------------------------------------------------------
 
 main() {
-  log "mode $MODE: $DURATION s per scenario (+$WARMUP s warm-up), wrk $WRK_THREADS thread, $CONNECTIONS connections, $CORES cores; servers: $SERVERS"
+  log "mode $MODE: $DURATION s per scenario (+$WARMUP s warm-up), wrk $WRK_THREADS thread, $CONNECTIONS connections, $CORES cores; servers: $SERVERS; database: $DATABASE"
   ensure_packages
   if want better-auth && ! ensure_better_auth; then
     echo "run.sh: could not install bench/better-auth's dependencies" >&2
@@ -694,11 +715,12 @@ main() {
   machine_info
   hash_times
   want nginx && bench_nginx
-  want sessiond && bench_sessiond
-  if want better-auth; then
+  want_db sqlite && want sessiond && bench_sessiond
+  if want_db sqlite && want better-auth; then
     bench_better_auth 0
     bench_better_auth 1
   fi
+  want_db postgres && bench_postgres
 
   local md png latest_md latest_png
   if [[ $MODE == smoke ]]; then
@@ -714,8 +736,11 @@ main() {
   emit kind=end loadavg="$(cut -d' ' -f1-3 /proc/loadavg)" seconds:="$(($(date +%s) - T_START))"
   cp "$JSONL" "${md%.md}.jsonl"
   "$PY" "$LIB/report.py" "$JSONL" "$md" "$png" "$WORK"
-  sed "s#($(basename "$png"))#($(basename "${latest_png:-$png}"))#" "$md" >"$latest_md"
+  sed -e "s#($(basename "$png"))#($(basename "${latest_png:-$png}"))#" \
+    -e "s#($(basename "${png%.png}")-postgres.png)#($(basename "${latest_png:-$png}" .png)-postgres.png)#" \
+    "$md" >"$latest_md"
   [[ -n $latest_png && -f $png ]] && cp "$png" "$latest_png"
+  [[ -n $latest_png && -f ${png%.png}-postgres.png ]] && cp "${png%.png}-postgres.png" "${latest_png%.png}-postgres.png"
   log "results: $md${latest_png:+ (and latest.md, latest.png)}"
   if ((${#FAILURES[@]})); then
     log "${#FAILURES[@]} failure(s):"

@@ -5,10 +5,12 @@ set -euo pipefail
 
 build_packages=(g++ cmake make pkg-config python3 python3-yaml uap-core libboost1.81-dev
   libboost-json1.81-dev libboost-regex1.81-dev libssl-dev
-  libsodium-dev libsqlite3-dev libspdlog-dev libtomlplusplus-dev libcli11-dev curl
+  libsodium-dev libsqlite3-dev libpq-dev libhiredis-dev libspdlog-dev libtomlplusplus-dev
+  libcli11-dev curl
   googletest libgtest-dev libgmock-dev libbenchmark-dev)  # every preset configures the tests
 test_packages=(clang-format
-  clang-tidy-16 sqlite3 wrk nginx-light gnuplot-nox procps python3-nacl nodejs npm)
+  clang-tidy-16 sqlite3 postgresql-15 redis-server wrk nginx-light gnuplot-nox procps
+  python3-nacl nodejs npm)  # postgresql-15: scripts/with-postgres.sh (CTest's throwaway server)
 
 wanted=("${build_packages[@]}")
 if [[ "${1:-build}" == "test" ]]; then wanted+=("${test_packages[@]}"); fi

@@ -10,7 +10,10 @@
 //
 // Environment:
 //   PORT            port to listen on (127.0.0.1 only)                  [3100]
-//   BA_DB           path of the SQLite file (created and migrated here) [required]
+//   BA_DB           path of the SQLite file (created and migrated here) [required, unless:]
+//   BA_DATABASE_URL postgresql://... : PostgreSQL instead, through the `pg` package's Pool with
+//                   its defaults (Better Auth's Kysely adapter takes a Pool as is); the tables
+//                   are created by the same migration, in the URL's database
 //   BA_COOKIE_CACHE "1" → session.cookieCache {enabled: true, maxAge: 300}
 //
 // Prints "ready <port>" on stdout once listening.
@@ -23,9 +26,18 @@ import { bearer, jwt } from "better-auth/plugins";
 
 const port = Number(process.env.PORT || 3100);
 const dbPath = process.env.BA_DB;
-if (!dbPath) {
-  console.error("BA_DB (path of the SQLite file) is required");
+const dbUrl = process.env.BA_DATABASE_URL;
+if (!dbPath && !dbUrl) {
+  console.error("BA_DB (path of the SQLite file) or BA_DATABASE_URL (postgresql://...) is required");
   process.exit(2);
+}
+// pg is loaded only for PostgreSQL, so the SQLite runs' start-up time is what it was.
+let database;
+if (dbUrl) {
+  const { default: pg } = await import("pg");
+  database = new pg.Pool({ connectionString: dbUrl });
+} else {
+  database = new Database(dbPath);
 }
 const cookieCache = process.env.BA_COOKIE_CACHE === "1";
 const baseURL = `http://127.0.0.1:${port}`;
@@ -33,7 +45,7 @@ const baseURL = `http://127.0.0.1:${port}`;
 const options = {
   baseURL,
   secret: "sessiond-bench-fixed-secret-0123456789abcdef",
-  database: new Database(dbPath),
+  database,
   emailAndPassword: { enabled: true },
   session: cookieCache ? { cookieCache: { enabled: true, maxAge: 300 } } : undefined,
   rateLimit: { enabled: false },

@@ -3,6 +3,11 @@
 gnuplot chart.
 
 usage: report.py RESULTS.jsonl OUT.md OUT.png WORK_DIR
+
+Records of the PostgreSQL pass (`bench/run.sh --database postgres|both`) carry
+"database": "postgres"; the others are SQLite's (the field is absent, so older .jsonl files
+render as before). Each database gets its own tables, ratios and chart (the PostgreSQL one is
+OUT.png with "-postgres" before ".png"); nginx, the machine and the hash times are shared.
 """
 import json
 import math
@@ -112,9 +117,23 @@ def mark(ok):
     return "—" if ok is None else ("✓" if ok else "✗")
 
 
+# Records that belong to no database: shown with either.
+SHARED_KINDS = {"machine", "machine_pg", "hash", "failures", "end"}
+
+
+def of_database(rec, db):
+    if rec["kind"] in SHARED_KINDS:
+        return True
+    if rec.get("server") == "nginx":  # the ceiling: its row is in every table, the rest once
+        return rec["kind"] == "run" or db == "sqlite"
+    return rec.get("database", "sqlite") == db
+
+
 class Results:
-    def __init__(self, path):
+    def __init__(self, path, db="sqlite"):
+        self.db = db
         self.recs = [json.loads(line) for line in open(path) if line.strip()]
+        self.recs = [r for r in self.recs if of_database(r, db)]
         self.machine = next((r for r in self.recs if r["kind"] == "machine"), {})
         self.runs = [r for r in self.recs if r["kind"] == "run"]
         self.errors = {r["server"]: r["error"] for r in self.recs if r["kind"] == "server_error"}
@@ -145,6 +164,11 @@ class Results:
 
     def nginx(self):
         return self.rps(CEILING, "nginx")
+
+    def has_own_rows(self):
+        """True when a server other than nginx was measured (or failed) on this database."""
+        return any(r.get("server") != "nginx"
+                   for r in self.runs + self.of("server_error") + self.of("footprint"))
 
 
 def main_table(res, large_label):
@@ -203,6 +227,9 @@ def targets_table(res, large_label):
     nginx = res.nginx()
     fp = next((r for r in res.of("footprint") if r["server"] == "sessiond"), None)
     scale = next((r for r in res.of("scale") if r["server"] == "sessiond" and "error" not in r), None)
+    if scale is None:  # PostgreSQL: the scale is measured with the session cache off
+        scale = next((r for r in res.of("scale")
+                      if r["server"].startswith("sessiond") and "error" not in r), None)
     hash_sd = next((r for r in res.of("hash") if r["server"].startswith("sessiond")), None)
     signin = None
     for r in res.runs:
@@ -318,8 +345,8 @@ def hash_table(res):
     return out
 
 
-def machine_section(m, end):
-    return [
+def machine_section(m, end, pg=None):
+    rows = [
         "| | |", "|---|---|",
         f"| CPU | {m.get('cpu', '?')}, {m.get('cores', '?')} cores (`nproc`), {m.get('mem_gib', '?')} GiB |",
         f"| OS / kernel | {m.get('os', '?')} / {m.get('kernel', '?')} |",
@@ -337,16 +364,25 @@ def machine_section(m, end):
         f"| sqlite3 CLI (seeding) | {m.get('sqlite3_cli', '?')} |",
         f"| gnuplot | {m.get('gnuplot', '?')} |",
     ]
+    if pg:
+        rows.append(f"| PostgreSQL | {pg.get('postgres', '?')}, a throwaway server on 127.0.0.1 "
+                    f"(`scripts/with-postgres.sh`; fsync and synchronous_commit on, shared_buffers "
+                    f"{pg.get('shared_buffers', '?')}); sessiond through libpq "
+                    f"({pg.get('sessiond_pool', '?')}), Better Auth through node-postgres `pg` "
+                    f"{pg.get('pg_npm', '?')} (`new Pool({{connectionString}})`, max 10); load "
+                    f"average {pg.get('loadavg', '?')} when the PostgreSQL pass began |")
+    return rows
 
 
-def chart(res, png, work, large_label):
+def chart(res, png, work, large_label, db_title=None):
     gnuplot = shutil.which("gnuplot")
     if not gnuplot:
         return "gnuplot not installed: no chart"
     groups = [(s, label) for s, label in SCENARIOS if s != CEILING]
     servers = sorted({r["server"] for r in res.runs if r["server"] != "nginx"}, key=server_order)
     colors = {"sessiond": "#1b7837", "Better Auth (cache off)": "#c2a5cf",
-              "Better Auth (cache on)": "#762a83"}
+              "Better Auth (cache on)": "#762a83",
+              "sessiond (1 thread, session cache off)": "#00441b"}
     extra = ["#9970ab", "#e7d4e8", "#40004b"]
     n = max(1, len(servers))
     width = 0.8 / n
@@ -401,8 +437,10 @@ def chart(res, png, work, large_label):
     script = [
         "set terminal pngcairo size 1400,720 enhanced font 'DejaVu Sans,11' noenhanced",
         f"set output '{png}'",
-        "set title \"Requests per second (log scale; higher is better). "
-        "N× over a sessiond bar: sessiond ÷ Better Auth's best configuration\\n"
+        "set title \"" + (f"{db_title}: " if db_title else "") +
+        "Requests per second (log scale; higher is better). "
+        "N× over a sessiond bar: sessiond ÷ Better Auth's best configuration"
+        + (" on the same database" if db_title else "") + "\\n"
         f"{m.get('cpu', '?')}, {m.get('cores', '?')} cores shared by the server and wrk "
         f"({m.get('wrk_threads', 1)} thread, {m.get('connections', '?')} connections), "
         f"{m.get('stamp', '')}\"",
@@ -443,12 +481,105 @@ def chart(res, png, work, large_label):
     return None
 
 
+def database_sections(res, large_label, h="##", on="", seeded_with="the sqlite3 CLI"):
+    """The tables of one database's rows: throughput, targets, scale, sign-in, footprint and the
+    stale check. h is the heading level; on is appended to each heading (" on PostgreSQL")."""
+    m = res.machine
+    L = []
+    L.append(f"{h} Throughput and latency{on}")
+    L.append("")
+    L.append(f"Stored sessions: {fmt_count(m.get('scale_small'))} unless the row says otherwise. "
+             "÷ Better Auth best: this row's req/s over the fastest Better Auth configuration in the "
+             "same scenario" + (" on the same database" if on else "") + ". ÷ nginx: over nginx's "
+             "static JSON. Errors: socket errors, timeouts and responses ≥ 400.")
+    L.append("")
+    L += main_table(res, large_label)
+    L.append("")
+    for srv, err in res.errors.items():
+        L.append(f"- **{srv}** was not measured: {err}")
+    if res.errors:
+        L.append("")
+    L.append(f"{h} Targets{on}")
+    L.append("")
+    L += targets_table(res, large_label)
+    L.append("")
+    L.append(f"{h} Scale: stored sessions{on}")
+    L.append("")
+    L.append(f"The same get-session (cookie) with {fmt_count(m.get('scale_small'))} and "
+             f"{large_label} sessions in the table (filler rows seeded with {seeded_with} in one "
+             "transaction). Better Auth with its cookie cache off: with it on, get-session does not "
+             "read the table.")
+    L.append("")
+    L += scale_table(res, large_label)
+    L.append("")
+    L.append(f"{h} Sign-in and the password hash{on}")
+    L.append("")
+    L.append("Sign-in is bound by the hash. One hash is timed on one core at the configured cost "
+             "(Better Auth: node:crypto scrypt as it calls it; sessiond: libsodium argon2id through "
+             "PyNaCl, the library sessiond links); cores ÷ that time is the most sign-ins per "
+             "second the machine could do, wrk included.")
+    L.append("")
+    L += hash_table(res)
+    L.append("")
+    L.append(f"{h} Footprint{on}")
+    L.append("")
+    L.append("Start → ready: from spawning the process to the first HTTP 200 of its readiness URL "
+             "(polled every ~1 ms), with an empty database. RSS from /proc: idle right after ready, "
+             "under load half-way through get-session (cookie), peak (VmHWM) at the end.")
+    L.append("")
+    L += footprint_table(res)
+    L.append("")
+    L.append(f"{h} Stale cookie cache after revocation{on}")
+    L.append("")
+    L.append("One user signs in twice (A and B); B revokes A; A's old cookies are then sent to "
+             "get-session. Better Auth's cookie cache answers from the signed `session_data` "
+             "cookie without asking the database, so it keeps answering until the cookie's maxAge "
+             "(300 s here). sessiond must answer null, with its own cookie cache off or on "
+             "(`cookieCache.enabled`: revocations are checked in memory).")
+    L.append("")
+    L += stale_table(res)
+    L.append("")
+    return L
+
+
+def postgres_section(pg, png_pg, work, large_label):
+    m = pg.machine
+    info = next(iter(pg.of("machine_pg")), {})
+    chart_err = chart(pg, png_pg, work, large_label,
+                      db_title=f"PostgreSQL {info.get('postgres', '')}".strip())
+    L = ["## PostgreSQL", ""]
+    L.append(f"The same scenarios with **both servers on one PostgreSQL {info.get('postgres', '')}** "
+             "(a throwaway server on 127.0.0.1 over TCP, each server in its own database, "
+             "PostgreSQL's durable defaults: fsync and synchronous_commit on, shared_buffers "
+             f"{info.get('shared_buffers', '?')}). PostgreSQL's own processes run on the same "
+             f"{m.get('cores', '?')} cores as the server under test and wrk. Every ratio here is "
+             "over Better Auth **on PostgreSQL**; nginx is the same ceiling as above.")
+    L.append("")
+    L.append("sessiond's session cache (`sessionCache.enabled`, on by default) answers a repeated "
+             "get-session from memory for `sessionCache.maxAge` (5 s), so its default rows reach "
+             "PostgreSQL about once per 5 s; **session cache off** makes every get-session a "
+             "round trip to PostgreSQL (the database path), and the scale rows are measured that "
+             "way. Better Auth with its cookie cache off queries PostgreSQL on every request.")
+    L.append("")
+    if chart_err is None:
+        L.append(f"![requests per second on PostgreSQL]({os.path.basename(png_pg)})")
+    else:
+        L.append(f"_(chart: {chart_err})_")
+    L.append("")
+    L += database_sections(pg, large_label, h="###", on=" on PostgreSQL",
+                           seeded_with="psql and generate_series")
+    return L, chart_err
+
+
 def main():
     jsonl, md, png, work = sys.argv[1:5]
     res = Results(jsonl)
+    pg = Results(jsonl, "postgres")
+    has_pg = pg.has_own_rows()
+    show_sqlite = res.has_own_rows() or not has_pg
     m = res.machine
     large_label = fmt_count(m.get("scale_large"))
-    chart_err = chart(res, png, work, large_label)
+    chart_err = chart(res, png, work, large_label) if show_sqlite else None
     smoke = m.get("mode") == "smoke"
     L = []
     L.append(f"# sessiond benchmark — {m.get('stamp', '?')}{' (smoke run: numbers are not meaningful)' if smoke else ''}")
@@ -464,68 +595,30 @@ def main():
              "passwords on more). The nginx figure is therefore a ceiling shared with wrk, not "
              "the machine's.")
     L.append("")
-    if chart_err is None:
-        L.append(f"![requests per second]({os.path.basename(png)})")
+    if has_pg:
+        L.append("**Databases:** " + ("SQLite everywhere but the [PostgreSQL](#postgresql) "
+                                      "section, which repeats the scenarios on PostgreSQL."
+                                      if show_sqlite else
+                                      "PostgreSQL only (`--database postgres`): see "
+                                      "[PostgreSQL](#postgresql)."))
         L.append("")
-    else:
-        L.append(f"_(chart: {chart_err})_")
-        L.append("")
-    L.append("## Throughput and latency")
-    L.append("")
-    L.append(f"Stored sessions: {fmt_count(m.get('scale_small'))} unless the row says otherwise. "
-             "÷ Better Auth best: this row's req/s over the fastest Better Auth configuration in the "
-             "same scenario. ÷ nginx: over nginx's static JSON. Errors: socket errors, timeouts "
-             "and responses ≥ 400.")
-    L.append("")
-    L += main_table(res, large_label)
-    L.append("")
-    for srv, err in res.errors.items():
-        L.append(f"- **{srv}** was not measured: {err}")
-    if res.errors:
-        L.append("")
-    L.append("## Targets")
-    L.append("")
-    L += targets_table(res, large_label)
-    L.append("")
-    L.append("## Scale: stored sessions")
-    L.append("")
-    L.append(f"The same get-session (cookie) with {fmt_count(m.get('scale_small'))} and "
-             f"{large_label} sessions in the table (filler rows seeded with the sqlite3 CLI in one "
-             "transaction). Better Auth with its cookie cache off: with it on, get-session does not "
-             "read the table.")
-    L.append("")
-    L += scale_table(res, large_label)
-    L.append("")
-    L.append("## Sign-in and the password hash")
-    L.append("")
-    L.append("Sign-in is bound by the hash. One hash is timed on one core at the configured cost "
-             "(Better Auth: node:crypto scrypt as it calls it; sessiond: libsodium argon2id through "
-             "PyNaCl, the library sessiond links); cores ÷ that time is the most sign-ins per "
-             "second the machine could do, wrk included.")
-    L.append("")
-    L += hash_table(res)
-    L.append("")
-    L.append("## Footprint")
-    L.append("")
-    L.append("Start → ready: from spawning the process to the first HTTP 200 of its readiness URL "
-             "(polled every ~1 ms), with an empty database. RSS from /proc: idle right after ready, "
-             "under load half-way through get-session (cookie), peak (VmHWM) at the end.")
-    L.append("")
-    L += footprint_table(res)
-    L.append("")
-    L.append("## Stale cookie cache after revocation")
-    L.append("")
-    L.append("One user signs in twice (A and B); B revokes A; A's old cookies are then sent to "
-             "get-session. Better Auth's cookie cache answers from the signed `session_data` "
-             "cookie without asking the database, so it keeps answering until the cookie's maxAge "
-             "(300 s here). sessiond must answer null, with its own cookie cache off or on "
-             "(`cookieCache.enabled`: revocations are checked in memory).")
-    L.append("")
-    L += stale_table(res)
-    L.append("")
+    if show_sqlite:
+        if chart_err is None:
+            L.append(f"![requests per second]({os.path.basename(png)})")
+            L.append("")
+        else:
+            L.append(f"_(chart: {chart_err})_")
+            L.append("")
+        L += database_sections(res, large_label)
+    pg_chart_err = None
+    if has_pg:
+        root, ext = os.path.splitext(png)
+        lines, pg_chart_err = postgres_section(pg, f"{root}-postgres{ext}", work, large_label)
+        L += lines
     L.append("## Machine and versions")
     L.append("")
-    L += machine_section(m, next(iter(res.of("end")), {}))
+    L += machine_section(m, next(iter(res.of("end")), {}),
+                         next(iter(pg.of("machine_pg")), None) if has_pg else None)
     L.append("")
     if res.failures:
         L.append("## Failures")
@@ -534,9 +627,9 @@ def main():
         L.append("")
     with open(md, "w") as f:
         f.write("\n".join(L))
-    if chart_err:
-        print(f"report.py: {chart_err}", file=sys.stderr)
-
+    for err in (chart_err, pg_chart_err):
+        if err:
+            print(f"report.py: {err}", file=sys.stderr)
 
 if __name__ == "__main__":
     main()

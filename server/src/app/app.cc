@@ -36,7 +36,9 @@
 #include "routes/session_cookies.h"
 #include "routes/session_routes.h"
 #include "routes/token_routes.h"
+#include "session/revocation_follower.h"
 #include "session/session_service.h"
+#include "store/postgres/pg_listener.h"
 #include "store/postgres/postgres_store.h"
 #include "store/sqlite/sqlite_store.h"
 #include "token/session_token.h"
@@ -104,6 +106,14 @@ Result<std::unique_ptr<store::Store>> OpenStore(const config::Config& config) {
   return std::unique_ptr<store::Store>(std::move(*opened));
 }
 
+// redis.poolSize, 0 = twice the cores: the I/O threads plus the blocking pool (cores each by
+// default) are every thread that can check a limit at once, so no call waits for a connection.
+std::size_t RedisPoolSize(const config::Config& config) {
+  if (config.redis.pool_size != 0) return config.redis.pool_size;
+  const auto cores = static_cast<std::size_t>(std::thread::hardware_concurrency());
+  return std::max<std::size_t>(2, 2 * cores);
+}
+
 // rateLimit.storage = "redis": counters in Redis, shared by every replica, with `memory`
 // answering while Redis is down (ratelimit/redis_counter_store.h). nullptr for "memory", or when
 // rate limiting is off. Start-up does not wait for Redis: if it does not answer now, the store
@@ -116,7 +126,7 @@ Result<std::unique_ptr<ratelimit::RedisCounterStore>> OpenRedisCounters(
   auto store = std::make_unique<ratelimit::RedisCounterStore>(
       ratelimit::RedisCounterStore::Options{.endpoint = *endpoint,
                                             .timeout = milliseconds(config.redis.timeout_ms),
-                                            .pool_size = config.redis.pool_size},
+                                            .pool_size = RedisPoolSize(config)},
       memory);
   if (store->Ping()) {
     spdlog::info("rate limit: counters in Redis at {}, shared by every replica",
@@ -342,13 +352,49 @@ int Serve(const config::Config& config) {
        .handle_key = std::string(handle_key.begin(), handle_key.end()),
        .describe_user_agent = &DescribeUserAgent,
        // Long enough for anything that still vouches for a revoked session: an access token
-       // (plus verifiers' leeway) and a cached session cookie.
-       .revocation_retention =
-           seconds(std::max(config.jwt.expires_in, config.cookie_cache.max_age) + 60),
-       .one_time_token_lifetime = seconds(config.one_time_token.expires_in)});
-  if (auto loaded = sessions.LoadRecentRevocations(); !loaded) {
+       // (plus verifiers' leeway), a cached session cookie and an in-process cache entry.
+       .revocation_retention = seconds(std::max({config.jwt.expires_in,
+                                                 config.cookie_cache.max_age,
+                                                 config.session_cache.max_age}) +
+                                       60),
+       .one_time_token_lifetime = seconds(config.one_time_token.expires_in),
+       .cache_enabled = config.session_cache.enabled,
+       .cache_max_age = seconds(config.session_cache.max_age),
+       .cache_max_entries = config.session_cache.max_entries});
+
+  // Revocations made by other processes on this database (replicas on PostgreSQL, processes
+  // sharing one SQLite file): the whole retained feed now, so IsRevoked knows what happened
+  // before this start, then followed — woken by PostgreSQL's NOTIFY (PgListener), and polled every
+  // replication.pollIntervalMs in any case. On PostgreSQL the caches are trusted only while the
+  // notification connection is up (docs/deployment.md, "Consistency model").
+  const bool postgres = IsPostgresUrl(config.database.url);
+  session::RevocationFollower follower(
+      sessions, {.poll_interval = milliseconds(config.replication.poll_interval_ms),
+                 .wait_for_notifications = postgres});
+  if (auto loaded = follower.CatchUp(); !loaded) {
     spdlog::critical("cannot read the revocation feed: {}", loaded.error().detail);
     return kExitFailure;
+  }
+  follower.Start();
+  std::optional<store::PgListener> listener;  // Destroyed (stopped) before the follower.
+  if (postgres) {
+    listener.emplace(
+        store::PgListenerOptions{
+            .url = config.database.url,
+            .connect_timeout = milliseconds(config.database.connect_timeout_ms),
+            .statement_timeout = milliseconds(config.database.statement_timeout_ms)},
+        // The notice names the sessions: they are refused from now on, before the feed is
+        // read (the follower's read then advances its cursor past them).
+        [&follower](const std::vector<std::string>& payloads) {
+          for (const std::string& payload : payloads) {
+            if (auto notice = store::ParseRevocationNotice(payload)) {
+              follower.Apply(notice->session_ids, notice->at);
+            }
+          }
+          follower.Wake();
+        },
+        [&follower](bool listening) { follower.SetNotificationsConnected(listening); });
+    listener->Start();
   }
 
   http::ServerOptions server_options{
@@ -441,7 +487,7 @@ int Serve(const config::Config& config) {
                            .tokens = &tokens,
                            .get_session_jwt = config.jwt.get_session_header,
                            .cookie_cache = cookie_cache ? &*cookie_cache : nullptr});
-  routes::AddHealthRoutes(router, store);
+  routes::AddHealthRoutes(router, store, &sessions);
   routes::AddAuthRoutes(router, route_context);
   routes::AddSessionRoutes(router, route_context);
   routes::AddTokenRoutes(router, route_context);
@@ -465,6 +511,8 @@ int Serve(const config::Config& config) {
               static_cast<unsigned>(server.port()));
   (void)std::fflush(stdout);
   server.Run(/*handle_signals=*/true);
+  if (listener) listener->Stop();
+  follower.Stop();
   spdlog::info("sessiond stopped");
   return kExitOk;
 }

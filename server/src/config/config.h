@@ -50,12 +50,29 @@ struct RateLimit {
 struct Redis {
   std::string url = "redis://127.0.0.1:6379/0";  // redis://[[user]:pw@]host[:port][/db], unix://.
   std::uint32_t timeout_ms = 200;  // Deadline of one call (connect included); then fall back.
-  std::uint32_t pool_size = 4;     // Connections per process.
+  std::uint32_t pool_size = 0;     // Connections per process; 0 = 2 x CPU cores (at least 2).
 };
 
 struct CookieCache {
   bool enabled = false;        // A signed session_data cookie answers get-session without the DB.
   std::int64_t max_age = 300;  // Seconds a cached cookie is trusted (seed 002: 5 minutes).
+};
+
+// The in-process session cache (SessionService::Validate): get-session off the database on the
+// hot path. Revocations reach it at once (in memory, and from other replicas via the revocation
+// feed); what no revocation changes (a user's name or image changed on another replica) is stale
+// for at most max_age.
+struct SessionCache {
+  bool enabled = true;
+  std::int64_t max_age = 5;             // Seconds an entry answers after its database read.
+  std::uint32_t max_entries = 100'000;  // Bound per process (about 1.5 KiB each).
+};
+
+// Following the revocations other processes on the same database make.
+struct Replication {
+  // Read the revocation feed at least this often (ms). The fallback to PostgreSQL's
+  // LISTEN/NOTIFY, and the only path for several processes on one SQLite file.
+  std::uint32_t poll_interval_ms = 1'000;
 };
 
 struct OneTimeToken {
@@ -112,6 +129,8 @@ struct Config {
   RateLimit rate_limit;
   Redis redis;
   CookieCache cookie_cache;
+  SessionCache session_cache;
+  Replication replication;
   Jwt jwt;
   OneTimeToken one_time_token;
   Log log;

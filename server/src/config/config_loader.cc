@@ -545,7 +545,8 @@ std::vector<KeyDef> BuildTable() {
       "request is counted in memory instead."));
   t.push_back(IntKey(
       "redis.poolSize", [](auto& c) -> auto& { return c.redis.pool_size; },
-      "Redis connections per process (1 to 256)."));
+      "Redis connections per process, at most 256; 0 = twice the CPU cores (at least 2), one "
+      "for every thread that can check a limit at once."));
   // [cookieCache]
   t.push_back(BoolKey(
       "cookieCache.enabled", [](auto& c) -> auto& { return c.cookie_cache.enabled; },
@@ -555,6 +556,24 @@ std::vector<KeyDef> BuildTable() {
   t.push_back(IntKey(
       "cookieCache.maxAge", [](auto& c) -> auto& { return c.cookie_cache.max_age; },
       "Seconds a session_data cookie is trusted, and its Max-Age (5 minutes)."));
+  // [sessionCache]
+  t.push_back(BoolKey(
+      "sessionCache.enabled", [](auto& c) -> auto& { return c.session_cache.enabled; },
+      "Answer repeated get-session (and every session check) from an in-process cache without "
+      "a database read. A revocation on any replica is refused at once; a user's name or image "
+      "changed on another replica shows up to sessionCache.maxAge late."));
+  t.push_back(IntKey(
+      "sessionCache.maxAge", [](auto& c) -> auto& { return c.session_cache.max_age; },
+      "Seconds a cached session answers after its database read, 1 to 3600 (5)."));
+  t.push_back(IntKey(
+      "sessionCache.maxEntries", [](auto& c) -> auto& { return c.session_cache.max_entries; },
+      "Most sessions cached per process, at least 1; the one read longest ago goes first."));
+  // [replication]
+  t.push_back(IntKey(
+      "replication.pollIntervalMs",
+      [](auto& c) -> auto& { return c.replication.poll_interval_ms; },
+      "Milliseconds between reads of the revocation feed, 10 to 60000: the fallback to "
+      "PostgreSQL's LISTEN/NOTIFY, and how fast processes sharing one SQLite file converge."));
   // [oneTimeToken]
   t.push_back(IntKey(
       "oneTimeToken.expiresIn", [](auto& c) -> auto& { return c.one_time_token.expires_in; },
@@ -1030,10 +1049,15 @@ void Validate(const Config& config, const Sources& sources) {
   if (config.redis.timeout_ms < 1 || config.redis.timeout_ms > 60'000) {
     Fail("redis.timeoutMs", "must be from 1 to 60000");
   }
-  if (config.redis.pool_size < 1 || config.redis.pool_size > 256) {
-    Fail("redis.poolSize", "must be from 1 to 256");
-  }
+  if (config.redis.pool_size > 256) Fail("redis.poolSize", "must be from 0 to 256");
   if (config.cookie_cache.max_age <= 0) Fail("cookieCache.maxAge", "must be positive");
+  if (config.session_cache.max_age < 1 || config.session_cache.max_age > 3'600) {
+    Fail("sessionCache.maxAge", "must be from 1 to 3600 seconds");
+  }
+  RequireAtLeast<std::uint32_t>("sessionCache.maxEntries", config.session_cache.max_entries, 1);
+  if (config.replication.poll_interval_ms < 10 || config.replication.poll_interval_ms > 60'000) {
+    Fail("replication.pollIntervalMs", "must be from 10 to 60000");
+  }
   if (config.one_time_token.expires_in <= 0 || config.one_time_token.expires_in > 3'600) {
     Fail("oneTimeToken.expiresIn", "must be from 1 to 3600 seconds");
   }

@@ -74,6 +74,10 @@ const std::vector<std::string>& AllKeys() {
       "redis.poolSize",
       "cookieCache.enabled",
       "cookieCache.maxAge",
+      "sessionCache.enabled",
+      "sessionCache.maxAge",
+      "sessionCache.maxEntries",
+      "replication.pollIntervalMs",
       "oneTimeToken.expiresIn",
       "jwt.algorithm",
       "jwt.expiresIn",
@@ -710,7 +714,7 @@ TEST_F(ConfigLoaderTest, RateLimitStorageAndRedis) {
   EXPECT_EQ(c.rate_limit.storage, "memory");
   EXPECT_EQ(c.redis.url, "redis://127.0.0.1:6379/0");
   EXPECT_EQ(c.redis.timeout_ms, 200u);
-  EXPECT_EQ(c.redis.pool_size, 4u);
+  EXPECT_EQ(c.redis.pool_size, 0u);
 
   c =
       Load(WithToml("[rateLimit]\nstorage = \"Redis\"\n[redis]\n"
@@ -732,8 +736,32 @@ TEST_F(ConfigLoaderTest, RateLimitStorageAndRedis) {
   EXPECT_THAT(error, ::testing::Not(HasSubstr("topsecretpw")));
   EXPECT_THAT(OverrideError("redis.timeoutMs", "0"), StartsWith("redis.timeoutMs: "));
   EXPECT_THAT(OverrideError("redis.timeoutMs", "60001"), StartsWith("redis.timeoutMs: "));
-  EXPECT_THAT(OverrideError("redis.poolSize", "0"), StartsWith("redis.poolSize: "));
   EXPECT_THAT(OverrideError("redis.poolSize", "257"), StartsWith("redis.poolSize: "));
+}
+
+TEST_F(ConfigLoaderTest, SessionCacheAndReplication) {
+  Config c = Load(MakeSources());
+  EXPECT_TRUE(c.session_cache.enabled);
+  EXPECT_EQ(c.session_cache.max_age, 5);
+  EXPECT_EQ(c.session_cache.max_entries, 100'000u);
+  EXPECT_EQ(c.replication.poll_interval_ms, 1'000u);
+
+  c = Load(WithToml("[sessionCache]\nenabled = false\nmaxAge = 30\nmaxEntries = 10\n"
+                    "[replication]\npollIntervalMs = 250\n"));
+  EXPECT_FALSE(c.session_cache.enabled);
+  EXPECT_EQ(c.session_cache.max_age, 30);
+  EXPECT_EQ(c.session_cache.max_entries, 10u);
+  EXPECT_EQ(c.replication.poll_interval_ms, 250u);
+  EXPECT_FALSE(LoadWithOverride("sessionCache.enabled", "false").session_cache.enabled);
+
+  EXPECT_THAT(OverrideError("sessionCache.maxAge", "0"), StartsWith("sessionCache.maxAge: "));
+  EXPECT_THAT(OverrideError("sessionCache.maxAge", "3601"), StartsWith("sessionCache.maxAge: "));
+  EXPECT_THAT(OverrideError("sessionCache.maxEntries", "0"),
+              StartsWith("sessionCache.maxEntries: "));
+  EXPECT_THAT(EnvError("SESSIOND_REPLICATION_POLL_INTERVAL_MS", "9"),
+              StartsWith("replication.pollIntervalMs: "));
+  EXPECT_THAT(OverrideError("replication.pollIntervalMs", "60001"),
+              StartsWith("replication.pollIntervalMs: "));
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sodium.h>
 
 #include <array>
 #include <cstdint>
@@ -89,6 +90,27 @@ TEST(HmacSha256Test, Rfc4231Case1) {
 TEST(HmacSha256Test, Rfc4231Case2) {
   EXPECT_EQ(HexOf(HmacSha256("Jefe", "what do ya want for nothing?")),
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+}
+
+// Keyed contexts are kept per key (more keys than the cache holds, interleaved, each reused,
+// plus keys that are prefixes of each other and the empty key): every MAC must be the one a
+// fresh HMAC computes. The reference is libsodium's independent HMAC-SHA256.
+TEST(HmacSha256Test, ManyKeysInterleavedMatchAFreshHmac) {
+  std::vector<std::string> keys = {"", "k", "k2", std::string(64, 'a'), std::string(65, 'a')};
+  for (int i = 0; i < 20; ++i) keys.push_back("key-" + std::to_string(i));
+  for (std::size_t round = 0; round < 3; ++round) {
+    for (std::size_t k = 0; k < keys.size(); k += round + 1) {
+      const std::string data = "message " + std::to_string(round) + "/" + std::to_string(k);
+      std::array<std::uint8_t, 32> expected{};
+      crypto_auth_hmacsha256_state state;
+      crypto_auth_hmacsha256_init(&state, reinterpret_cast<const unsigned char*>(keys[k].data()),
+                                  keys[k].size());
+      crypto_auth_hmacsha256_update(&state, reinterpret_cast<const unsigned char*>(data.data()),
+                                    data.size());
+      crypto_auth_hmacsha256_final(&state, expected.data());
+      EXPECT_EQ(HmacSha256(keys[k], data), expected) << "key #" << k << " round " << round;
+    }
+  }
 }
 
 // RFC 4231 §4.7: test case 6 (key longer than the block size is hashed first).

@@ -30,6 +30,8 @@ std::string DecodeQueryComponent(std::string_view s) {
 
 }  // namespace
 
+EventSink::~EventSink() = default;
+
 std::optional<std::string_view> Headers::Get(std::string_view name) const {
   for (const auto& [field_name, value] : fields_) {
     if (EqualsIgnoreCase(field_name, name)) return std::string_view(value);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -28,6 +29,12 @@ struct ServerOptions {
   std::uint32_t max_connections = 10'000;
   std::uint32_t shutdown_grace_ms = 10'000;
   std::vector<std::string> trusted_proxies;  // IPs or CIDRs (v4/v6).
+  // Streamed responses (Response::stream): an SSE comment is sent this often so proxies and
+  // clients see the connection alive; 0 = never.
+  std::uint32_t stream_heartbeat_ms = 15'000;
+  // A stream whose client has not yet taken this many queued bytes is dropped (it cannot keep
+  // up; the queue would otherwise grow without bound).
+  std::size_t max_stream_queue_bytes = 1 << 20;
 };
 
 class Server {

@@ -11,7 +11,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <csignal>
+#include <functional>
 #include <future>
 #include <memory>
 #include <mutex>
@@ -107,10 +109,56 @@ class Client {
     return done && result != beast::error::timeout;
   }
 
+  // Reads the head of a streamed (chunked) response; its body is then read with
+  // ReadStreamUntil / ReadStreamToEnd and collected, de-chunked, in stream_body().
+  std::optional<bhttp::response_header<>> ReadStreamHead() {
+    stream_parser_.emplace();
+    stream_body_.clear();
+    stream_parser_->on_chunk_body(on_chunk_);
+    bool ok = false;
+    stream_.expires_after(kOpTimeout);
+    bhttp::async_read_header(stream_, buffer_, *stream_parser_,
+                             [&](beast::error_code ec, std::size_t) { ok = !ec; });
+    RunIo();
+    if (!ok) return std::nullopt;
+    return stream_parser_->get().base();
+  }
+
+  // Reads the streamed body until it contains `needle`: false if the body ended, the
+  // connection failed or `timeout` passed first.
+  bool ReadStreamUntil(std::string_view needle,
+                       std::chrono::steady_clock::duration timeout = kOpTimeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (stream_body_.find(needle) == std::string::npos) {
+      if (stream_parser_->is_done() || !ReadStreamSome(deadline)) return false;
+    }
+    return true;
+  }
+
+  // Reads until the chunked body's last chunk: true if it came before `timeout`.
+  bool ReadStreamToEnd(std::chrono::steady_clock::duration timeout = kOpTimeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!stream_parser_->is_done()) {
+      if (!ReadStreamSome(deadline)) return false;
+    }
+    return true;
+  }
+
+  const std::string& stream_body() const { return stream_body_; }
+
   beast::tcp_stream& stream() { return stream_; }
   net::io_context& io() { return ioc_; }
 
  private:
+  bool ReadStreamSome(std::chrono::steady_clock::time_point deadline) {
+    bool ok = false;
+    stream_.expires_at(deadline);
+    bhttp::async_read_some(stream_, buffer_, *stream_parser_,
+                           [&](beast::error_code ec, std::size_t) { ok = !ec; });
+    RunIo();
+    return ok;
+  }
+
   void RunIo() {
     ioc_.restart();
     ioc_.run();
@@ -119,6 +167,14 @@ class Client {
   net::io_context ioc_;
   beast::tcp_stream stream_{ioc_};
   beast::flat_buffer buffer_;
+  std::optional<bhttp::response_parser<bhttp::empty_body>> stream_parser_;
+  std::string stream_body_;
+  // Beast keeps a reference to the callback: it lives as long as the client.
+  std::function<std::size_t(std::uint64_t, std::string_view, beast::error_code&)> on_chunk_ =
+      [this](std::uint64_t, std::string_view data, beast::error_code&) {
+        stream_body_ += data;
+        return data.size();
+      };
 };
 
 std::string Get(std::string_view path, std::string_view extra_headers = "") {
@@ -669,6 +725,225 @@ TEST_F(ServerTest, EveryRunsTheTaskUntilShutdown) {
   EXPECT_EQ(twice.get_future().wait_for(kOpTimeout), std::future_status::ready);
   for (int i = 0; i < 200 && runs.load() < 5; ++i) std::this_thread::sleep_for(5ms);
   EXPECT_GE(runs.load(), 5);
+}
+
+// Hands the sink of a streamed response from the handler (an I/O thread) to the test.
+class SinkSlot {
+ public:
+  // A handler answering an event stream whose sink lands in this slot.
+  Handler EventStream() {
+    return [this](const Request&) {
+      Response response;
+      response.headers.Add("content-type", "text/event-stream");
+      response.headers.Add("cache-control", "no-store");
+      response.stream = [this](std::shared_ptr<EventSink> sink) {
+        const std::lock_guard lock(mu_);
+        sink_ = std::move(sink);
+        ++calls_;
+        cv_.notify_all();
+      };
+      return response;
+    };
+  }
+
+  // The sink, once the producer was called (null after kOpTimeout).
+  std::shared_ptr<EventSink> Wait() {
+    std::unique_lock lock(mu_);
+    cv_.wait_for(lock, kOpTimeout, [this] { return sink_ != nullptr; });
+    return sink_;
+  }
+
+  // Drops the slot's reference (the test may hold its own).
+  void Release() {
+    const std::lock_guard lock(mu_);
+    sink_.reset();
+  }
+
+  int calls() {
+    const std::lock_guard lock(mu_);
+    return calls_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::shared_ptr<EventSink> sink_;
+  int calls_ = 0;
+};
+
+// Polls `condition` until it holds or kOpTimeout passes (for state another thread changes).
+bool Eventually(const std::function<bool()>& condition) {
+  const auto deadline = std::chrono::steady_clock::now() + kOpTimeout;
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(5ms);
+  }
+  return true;
+}
+
+TEST_F(ServerTest, StreamedResponseDeliversEventsSentFromAnotherThread) {
+  SinkSlot slot;
+  router_.Add("GET", "/events", slot.EventStream());
+  RunningServer server(router_, TestOptions());
+  Client client;
+  ASSERT_TRUE(client.Connect(server.port()));
+  ASSERT_TRUE(client.Send(Get("/events")));
+  const auto head = client.ReadStreamHead();
+  ASSERT_TRUE(head.has_value());
+  EXPECT_EQ(head->result_int(), 200u);
+  EXPECT_EQ((*head)[bhttp::field::content_type], "text/event-stream");
+  EXPECT_EQ((*head)[bhttp::field::cache_control], "no-store");
+  EXPECT_EQ((*head)[bhttp::field::transfer_encoding], "chunked");
+  EXPECT_EQ(head->count(bhttp::field::content_length), 0u);
+  EXPECT_EQ((*head)[bhttp::field::connection], "close");
+
+  std::shared_ptr<EventSink> sink = slot.Wait();
+  ASSERT_NE(sink, nullptr);
+  slot.Release();
+  EXPECT_TRUE(sink->open());
+  std::thread producer([&sink] {
+    for (int i = 1; i <= 50; ++i) EXPECT_TRUE(sink->Send("data: " + std::to_string(i) + "\n\n"));
+    EXPECT_TRUE(sink->Send(""));  // Ignored: it must not end the chunked body.
+  });
+  producer.join();
+  std::string expected;
+  for (int i = 1; i <= 50; ++i) expected += "data: " + std::to_string(i) + "\n\n";
+  ASSERT_TRUE(client.ReadStreamUntil("data: 50\n\n"));
+  EXPECT_EQ(client.stream_body(), expected);  // Every event, in order, nothing else.
+
+  // Releasing the sink ends the body (last chunk) and the connection.
+  sink.reset();
+  EXPECT_TRUE(client.ReadStreamToEnd());
+  EXPECT_EQ(client.stream_body(), expected);
+  EXPECT_TRUE(client.ClosedByPeer());
+}
+
+TEST_F(ServerTest, HeadOfAStreamedResponseGetsTheHeadOnly) {
+  SinkSlot slot;
+  router_.Add("GET", "/events", slot.EventStream());
+  RunningServer server(router_, TestOptions());
+  Client client;
+  ASSERT_TRUE(client.Connect(server.port()));
+  const auto head = client.RoundTrip("HEAD /events HTTP/1.1\r\nHost: t\r\n\r\n", /*head=*/true);
+  ASSERT_TRUE(head.has_value());
+  EXPECT_EQ((*head)[bhttp::field::content_type], "text/event-stream");
+  EXPECT_TRUE(client.ClosedByPeer());
+  EXPECT_EQ(slot.calls(), 0);
+}
+
+TEST_F(ServerTest, ClientDisconnectClosesTheSink) {
+  SinkSlot slot;
+  router_.Add("GET", "/events", slot.EventStream());
+  RunningServer server(router_, TestOptions());
+  Client client;
+  ASSERT_TRUE(client.Connect(server.port()));
+  ASSERT_TRUE(client.Send(Get("/events")));
+  ASSERT_TRUE(client.ReadStreamHead().has_value());
+  const std::shared_ptr<EventSink> sink = slot.Wait();
+  ASSERT_NE(sink, nullptr);
+  ASSERT_TRUE(sink->Send("data: hello\n\n"));
+  ASSERT_TRUE(client.ReadStreamUntil("data: hello\n\n"));
+  EXPECT_TRUE(sink->open());
+
+  client.stream().close();
+  // Noticed through the pending read, without the producer having to send anything.
+  EXPECT_TRUE(Eventually([&] { return !sink->open(); }));
+  EXPECT_FALSE(sink->Send("data: too late\n\n"));
+}
+
+TEST_F(ServerTest, ShutdownEndsAnOpenStreamPromptly) {
+  SinkSlot slot;
+  router_.Add("GET", "/events", slot.EventStream());
+  ServerOptions options = TestOptions();
+  options.shutdown_grace_ms = 30'000;  // A stream must not be what shutdown waits for.
+  RunningServer server(router_, options);
+  Client client;
+  ASSERT_TRUE(client.Connect(server.port()));
+  ASSERT_TRUE(client.Send(Get("/events")));
+  ASSERT_TRUE(client.ReadStreamHead().has_value());
+  const std::shared_ptr<EventSink> sink = slot.Wait();  // The producer never lets go.
+  ASSERT_NE(sink, nullptr);
+  ASSERT_TRUE(sink->Send("data: before\n\n"));
+
+  const auto start = std::chrono::steady_clock::now();
+  server.server().Stop();
+  EXPECT_TRUE(client.ReadStreamToEnd());  // The body ends properly, with what was queued.
+  EXPECT_EQ(client.stream_body(), "data: before\n\n");
+  EXPECT_FALSE(sink->open());
+  EXPECT_FALSE(sink->Send("data: after\n\n"));
+  EXPECT_TRUE(client.ClosedByPeer());
+  client.stream().close();
+  EXPECT_TRUE(server.RunReturned(2s));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
+}
+
+TEST_F(ServerTest, StreamSendsHeartbeatsAndOutlivesTheReadAndIdleTimeouts) {
+  SinkSlot slot;
+  router_.Add("GET", "/events", slot.EventStream());
+  ServerOptions options = TestOptions();
+  options.stream_heartbeat_ms = 30;
+  options.read_timeout_ms = 100;
+  options.idle_timeout_ms = 100;
+  RunningServer server(router_, options);
+  Client client;
+  ASSERT_TRUE(client.Connect(server.port()));
+  ASSERT_TRUE(client.Send(Get("/events")));
+  ASSERT_TRUE(client.ReadStreamHead().has_value());
+  const std::shared_ptr<EventSink> sink = slot.Wait();
+  ASSERT_NE(sink, nullptr);
+  // Ten heartbeats take at least 300 ms: three read/idle timeouts would have passed.
+  std::string ten_pings;
+  for (int i = 0; i < 10; ++i) ten_pings += ": ping\n\n";
+  const auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(client.ReadStreamUntil(ten_pings));
+  EXPECT_GE(std::chrono::steady_clock::now() - start, 250ms);
+  EXPECT_TRUE(sink->open());
+  ASSERT_TRUE(sink->Send("data: still here\n\n"));
+  EXPECT_TRUE(client.ReadStreamUntil("data: still here\n\n"));
+}
+
+TEST_F(ServerTest, StreamClientThatDoesNotReadIsDropped) {
+  SinkSlot slot;
+  router_.Add("GET", "/events", slot.EventStream());
+  ServerOptions options = TestOptions();
+  options.max_stream_queue_bytes = 64 * 1024;
+  RunningServer server(router_, options);
+  Client client;
+  ASSERT_TRUE(client.Connect(server.port()));
+  ASSERT_TRUE(client.Send(Get("/events")));
+  ASSERT_TRUE(client.ReadStreamHead().has_value());
+  const std::shared_ptr<EventSink> sink = slot.Wait();
+  ASSERT_NE(sink, nullptr);
+  // The client reads nothing more: once the socket buffers are full, the queue grows to the
+  // bound and the stream is dropped.
+  const std::string event = "data: " + std::string(1024, 'x') + "\n\n";
+  bool refused = false;
+  for (int i = 0; i < 256 * 1024 && !refused; ++i) refused = !sink->Send(event);
+  EXPECT_TRUE(refused);
+  EXPECT_FALSE(sink->open());
+  EXPECT_TRUE(client.ClosedByPeer());
+}
+
+TEST_F(ServerTest, StreamsCountAgainstMaxConnections) {
+  SinkSlot slot;
+  router_.Add("GET", "/events", slot.EventStream());
+  ServerOptions options = TestOptions();
+  options.max_connections = 1;
+  RunningServer server(router_, options);
+  // RunningServer's readiness probe holds the one slot until the server sees it close.
+  std::optional<Client> client;
+  bool streaming = false;
+  for (int attempt = 0; attempt < 50 && !streaming; ++attempt) {
+    client.emplace();
+    streaming = client->Connect(server.port()) && client->Send(Get("/events")) &&
+                client->ReadStreamHead().has_value();
+    if (!streaming) std::this_thread::sleep_for(10ms);
+  }
+  ASSERT_TRUE(streaming);
+  ASSERT_NE(slot.Wait(), nullptr);
+  Client second;
+  ASSERT_TRUE(second.Connect(server.port()));  // The kernel accepts; the server closes.
+  EXPECT_TRUE(second.ClosedByPeer());
 }
 
 TEST(ServerListenTest, ReportsUnusableAddresses) {

@@ -2,7 +2,8 @@
 // backend (Redis, for several replicas) can replace MemoryCounterStore without touching the
 // rules or the routes.
 //
-// Semantics every backend must keep (memory_counter_store_test.cc states them as tests):
+// Semantics every backend must keep (counter_store_conformance.cc states them as tests, and
+// every backend's test runs that suite):
 //  - A key's count is the number of hits recorded in the sliding window (now - window, now]:
 //    a hit recorded at t stops counting at exactly t + window.
 //  - Hit records a hit only when fewer than `max` are counted; a refused hit is not recorded,

@@ -143,10 +143,9 @@ http::Response GetSession(const RouteContext& ctx, const http::Request& request,
   // `from_store`: the caller as validated against the store (null when answered from the cookie
   // cache, which re-sets no cookie).
   auto signed_in = [&](const session::ActiveSession& s, const Caller* from_store) {
-    object body;
-    body["session"] = RenderSession(s.session, ctx.sessions.RevocationHandle(s.session));
-    body["user"] = RenderUser(s.user);
-    http::Response r = JsonResponse(200, body);
+    // Serialized directly (no JSON tree): this is the hot path of every app.
+    http::Response r = http::Response::Json(
+        200, RenderSessionAndUser(s.session, ctx.sessions.RevocationHandle(s.session), s.user));
     if (from_store != nullptr) AddRenewal(ctx, *from_store, r);
     if (ctx.get_session_jwt && ctx.tokens != nullptr) {
       // Better Auth's jwt plugin: a JWT for the session rides along (cached, so this costs a map
@@ -167,17 +166,18 @@ http::Response GetSession(const RouteContext& ctx, const http::Request& request,
   // database read — unless the session was revoked (checked in memory), is past a limit, or is
   // due for a write (renewal, idle-timeout activity), all decided by the core. Anything else
   // about the cookie (absent, tampered, foreign, stale) just means reading the store, which
-  // then re-sets it. ?disableCookieCache=true always reads the store (Better Auth's flag).
-  if (verified_cookie && ctx.cookie_cache != nullptr) {
-    const auto bypass = request.QueryParam("disableCookieCache");
-    if (!bypass || (*bypass != "true" && *bypass != "1")) {
-      if (auto copy = ctx.cookie_cache->Read(request, *credential.token);
-          copy && ctx.sessions.CanAnswerFromCopy(copy->session)) {
-        return signed_in(*copy, nullptr);
-      }
+  // then re-sets it. ?disableCookieCache=true always reads the store (Better Auth's flag), past
+  // the core's in-process cache too.
+  const auto bypass_param = request.QueryParam("disableCookieCache");
+  const bool bypass = bypass_param && (*bypass_param == "true" || *bypass_param == "1");
+  if (verified_cookie && ctx.cookie_cache != nullptr && !bypass) {
+    if (auto copy = ctx.cookie_cache->Read(request, *credential.token);
+        copy && ctx.sessions.CanAnswerFromCopy(copy->session)) {
+      return signed_in(*copy, nullptr);
     }
   }
-  auto caller = RequireSession(ctx, std::move(credential));
+  auto caller = RequireSession(ctx, std::move(credential),
+                               bypass ? session::ReadFrom::kStore : session::ReadFrom::kCacheOrStore);
   if (!caller) {
     if (caller.error().code != ErrorCode::kUnauthorized) {
       http::Response r = http::ErrorResponse(caller.error());

@@ -1,10 +1,129 @@
 #include "routes/render.h"
 
+#include <array>
+#include <chrono>
+#include <cstddef>
+#include <string>
+
+#include <boost/json/basic_parser_impl.hpp>
 #include <boost/json/parse.hpp>
 
 #include "common/clock.h"
 
 namespace sessiond::routes {
+namespace {
+
+// A JSON string literal with the escapes boost::json::serialize writes (RFC 8259 §7): the two
+// mandatory escapes, the short forms of \b \f \n \r \t, \u00xx for the other control
+// characters; everything else, UTF-8 included, as is. render_test checks the equivalence.
+void AppendJsonString(std::string& out, std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out += '"';
+  std::size_t run = 0;  // Start of the bytes not yet copied.
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out.append(s.data() + run, i - run);
+    run = i + 1;
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        out += "\\u00";
+        out += kHex[c >> 4];
+        out += kHex[c & 0xf];
+        break;
+    }
+  }
+  out.append(s.data() + run, s.size() - run);
+  out += '"';
+}
+
+// "key": (the key is a literal without anything to escape).
+void AppendKey(std::string& out, std::string_view key) {
+  out += '"';
+  out += key;
+  out += "\":";
+}
+
+void AppendDate(std::string& out, TimePoint t) {
+  out += '"';
+  out += ToIso8601(t);
+  out += '"';
+}
+
+// A boost::json::basic_parser handler that builds nothing: the text is only checked.
+struct ValidateOnly {
+  static constexpr std::size_t max_object_size = std::size_t(-1);
+  static constexpr std::size_t max_array_size = std::size_t(-1);
+  static constexpr std::size_t max_key_size = std::size_t(-1);
+  static constexpr std::size_t max_string_size = std::size_t(-1);
+  bool on_document_begin(boost::json::error_code&) { return true; }
+  bool on_document_end(boost::json::error_code&) { return true; }
+  bool on_object_begin(boost::json::error_code&) { return true; }
+  bool on_object_end(std::size_t, boost::json::error_code&) { return true; }
+  bool on_array_begin(boost::json::error_code&) { return true; }
+  bool on_array_end(std::size_t, boost::json::error_code&) { return true; }
+  bool on_key_part(boost::json::string_view, std::size_t, boost::json::error_code&) {
+    return true;
+  }
+  bool on_key(boost::json::string_view, std::size_t, boost::json::error_code&) { return true; }
+  bool on_string_part(boost::json::string_view, std::size_t, boost::json::error_code&) {
+    return true;
+  }
+  bool on_string(boost::json::string_view, std::size_t, boost::json::error_code&) {
+    return true;
+  }
+  bool on_number_part(boost::json::string_view, boost::json::error_code&) { return true; }
+  bool on_int64(std::int64_t, boost::json::string_view, boost::json::error_code&) { return true; }
+  bool on_uint64(std::uint64_t, boost::json::string_view, boost::json::error_code&) {
+    return true;
+  }
+  bool on_double(double, boost::json::string_view, boost::json::error_code&) { return true; }
+  bool on_bool(bool, boost::json::error_code&) { return true; }
+  bool on_null(boost::json::error_code&) { return true; }
+  bool on_comment_part(boost::json::string_view, boost::json::error_code&) { return true; }
+  bool on_comment(boost::json::string_view, boost::json::error_code&) { return true; }
+};
+
+// Whether `text` is one complete JSON document (RFC 8259, no extensions).
+bool IsJson(std::string_view text) {
+  boost::json::basic_parser<ValidateOnly> parser{boost::json::parse_options{}};
+  boost::json::error_code ec;
+  const std::size_t used = parser.write_some(false, text.data(), text.size(), ec);
+  return !ec && used == text.size() && parser.done();
+}
+
+// The stored user_agent_parsed: written by our own serializer at sign-in, so it is emitted as
+// stored; null when absent or (defensively: the column is plain text) not JSON.
+void AppendUserAgentParsed(std::string& out, std::string_view stored) {
+  if (stored.empty() || !IsJson(stored)) {
+    out += "null";
+  } else {
+    out += stored;
+  }
+}
+
+}  // namespace
 
 boost::json::object RenderUser(const store::User& user) {
   boost::json::object o;
@@ -40,6 +159,69 @@ boost::json::object RenderSession(const store::Session& session, std::string_vie
                                   : boost::json::parse(session.user_agent_parsed, ec);
   o.emplace("userAgentParsed", ec ? boost::json::value(nullptr) : std::move(parsed));
   return o;
+}
+
+std::string RenderSessionAndUser(const store::Session& session, std::string_view handle,
+                                 const store::User& user) {
+  std::string out;
+  out.reserve(640 + session.user_agent.size() + session.user_agent_parsed.size() +
+              user.name.size() + user.email.size() + (user.image ? user.image->size() : 0));
+  // The keys in RenderSession's and RenderUser's order: the bytes are what
+  // boost::json::serialize gives for {"session": RenderSession(..), "user": RenderUser(..)}.
+  out += "{\"session\":{";
+  AppendKey(out, "expiresAt");
+  AppendDate(out, session.expires_at);
+  out += ',';
+  AppendKey(out, "token");
+  AppendJsonString(out, handle);
+  out += ',';
+  AppendKey(out, "createdAt");
+  AppendDate(out, session.created_at);
+  out += ',';
+  AppendKey(out, "updatedAt");
+  AppendDate(out, session.updated_at);
+  out += ',';
+  AppendKey(out, "ipAddress");
+  AppendJsonString(out, session.ip_address);
+  out += ',';
+  AppendKey(out, "userAgent");
+  AppendJsonString(out, session.user_agent);
+  out += ',';
+  AppendKey(out, "userId");
+  AppendJsonString(out, session.user_id);
+  out += ',';
+  AppendKey(out, "id");
+  AppendJsonString(out, session.id);
+  out += ',';
+  AppendKey(out, "userAgentParsed");
+  AppendUserAgentParsed(out, session.user_agent_parsed);
+  out += "},\"user\":{";
+  AppendKey(out, "name");
+  AppendJsonString(out, user.name);
+  out += ',';
+  AppendKey(out, "email");
+  AppendJsonString(out, user.email);
+  out += ',';
+  AppendKey(out, "emailVerified");
+  out += user.email_verified ? "true" : "false";
+  out += ',';
+  AppendKey(out, "image");
+  if (user.image) {
+    AppendJsonString(out, *user.image);
+  } else {
+    out += "null";
+  }
+  out += ',';
+  AppendKey(out, "createdAt");
+  AppendDate(out, user.created_at);
+  out += ',';
+  AppendKey(out, "updatedAt");
+  AppendDate(out, user.updated_at);
+  out += ',';
+  AppendKey(out, "id");
+  AppendJsonString(out, user.id);
+  out += "}}";
+  return out;
 }
 
 }  // namespace sessiond::routes

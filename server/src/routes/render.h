@@ -4,6 +4,7 @@
 #pragma once
 
 #include <boost/json/object.hpp>
+#include <string>
 #include <string_view>
 
 #include "store/store.h"
@@ -19,5 +20,11 @@ namespace sessiond::routes {
 // os:{family, major, minor, patch}}, or null.
 [[nodiscard]] boost::json::object RenderSession(const store::Session& session,
                                                 std::string_view handle);
+
+// get-session's body, {"session": RenderSession(..), "user": RenderUser(..)}, serialized: the
+// same bytes as boost::json::serialize of those objects, written straight into one string
+// (no JSON tree is built, the stored userAgentParsed is checked, not re-parsed into a tree).
+[[nodiscard]] std::string RenderSessionAndUser(const store::Session& session,
+                                               std::string_view handle, const store::User& user);
 
 }  // namespace sessiond::routes

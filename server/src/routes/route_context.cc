@@ -30,9 +30,10 @@ Result<Caller> RequireSession(const RouteContext& ctx, const http::Request& requ
   return RequireSession(ctx, ctx.cookies.Read(request));
 }
 
-Result<Caller> RequireSession(const RouteContext& ctx, Credential credential) {
+Result<Caller> RequireSession(const RouteContext& ctx, Credential credential,
+                              session::ReadFrom from) {
   if (!credential.token) return Fail(ErrorCode::kUnauthorized, "no valid credential");
-  auto active = ctx.sessions.Validate(*credential.token);
+  auto active = ctx.sessions.Validate(*credential.token, from);
   if (!active) return std::unexpected(active.error());
   if (!active->has_value()) return Fail(ErrorCode::kUnauthorized, "no live session");
   return Caller{std::move(credential), std::move(**active)};

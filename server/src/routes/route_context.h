@@ -72,8 +72,11 @@ struct Caller {
   session::ActiveSession active;
 };
 [[nodiscard]] Result<Caller> RequireSession(const RouteContext& ctx, const http::Request& request);
-// The same, for a credential the caller has already read from the request.
-[[nodiscard]] Result<Caller> RequireSession(const RouteContext& ctx, Credential credential);
+// The same, for a credential the caller has already read from the request. `from` kStore skips
+// the core's in-process session cache (?disableCookieCache=true).
+[[nodiscard]] Result<Caller> RequireSession(
+    const RouteContext& ctx, Credential credential,
+    session::ReadFrom from = session::ReadFrom::kCacheOrStore);
 
 // Adds the caller's refreshed cookies when the credential came by cookie: the session cookie
 // (and set-auth-token) when the session slid, and with the cookie cache on a fresh session_data

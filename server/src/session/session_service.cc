@@ -75,7 +75,11 @@ SessionService::SessionService(store::Store& store, const crypto::PasswordHasher
       clock_(clock),
       random_(random),
       options_(std::move(options)),
-      recent_(options_.revocation_retention) {}
+      recent_(options_.revocation_retention) {
+  if (options_.cache_enabled) {
+    cache_ = std::make_unique<SessionCache>(options_.cache_max_entries, options_.cache_max_age);
+  }
+}
 
 seconds SessionService::LifetimeOf(bool remember_me) const {
   return remember_me ? options_.expires_in : options_.dont_remember_expires_in;
@@ -121,9 +125,12 @@ bool SessionService::ActivityDue(const store::Session& session, TimePoint now) c
 }
 
 bool SessionService::CanAnswerFromCopy(const store::Session& copy) const {
-  const TimePoint now = clock_.Now();
-  return !IsRevoked(copy.id) && !IsDead(copy, now) && !RenewalDue(copy, now) &&
-         !ActivityDue(copy, now);
+  return CopyAnswersAt(copy, clock_.Now());
+}
+
+bool SessionService::CopyAnswersAt(const store::Session& copy, TimePoint now) const {
+  return caches_trusted() && !IsRevoked(copy.id) && !IsDead(copy, now) &&
+         !RenewalDue(copy, now) && !ActivityDue(copy, now);
 }
 
 Result<void> SessionService::CheckPassword(std::string_view password) const {
@@ -236,16 +243,39 @@ Result<NewSession> SessionService::StartSession(store::User user, bool remember_
   return NewSession{std::move(token), std::move(session), std::move(user)};
 }
 
-Result<std::optional<ActiveSession>> SessionService::Validate(std::string_view token) {
+Result<std::optional<ActiveSession>> SessionService::Validate(std::string_view token,
+                                                              ReadFrom from) {
   // A value that cannot be one of our tokens never reaches the store.
   if (token.size() != token::kTokenLength) return std::nullopt;
-  auto found = store_.FindSessionByTokenHash(token::HashSessionToken(token));
+  const std::string token_hash = token::HashSessionToken(token);
+  // Read before the store is, so that an invalidation racing this validation drops its fill.
+  const std::uint64_t cache_epoch = cache_ ? cache_->Epoch() : 0;
+  const TimePoint fetched_at = clock_.Now();
+  if (cache_ && from == ReadFrom::kCacheOrStore) {
+    // The checks of CanAnswerFromCopy (trusted, not revoked, not dead, nothing to write) make a
+    // hit the answer the store would give, except for what no revocation changes — stale for at
+    // most cache_max_age (SessionOptions).
+    if (auto hit = cache_->Find(token_hash, fetched_at);
+        hit && CopyAnswersAt(hit->session, fetched_at)) {
+      return ActiveSession{std::move(hit->session), std::move(hit->user), false};
+    }
+  }
+  auto found = store_.FindSessionByTokenHash(token_hash);
   if (!found) return std::unexpected(found.error());
-  if (!found->has_value()) return std::nullopt;
+  // The store's "no session" also ends any copy cached before the row went some other way than
+  // a revocation this process heard of (e.g. deleted by hand).
+  const auto forget = [&] {
+    if (cache_) cache_->EraseToken(token_hash);
+  };
+  if (!found->has_value()) {
+    forget();
+    return std::nullopt;
+  }
   store::SessionWithUser& record = **found;
   const TimePoint now = clock_.Now();
 
   if (IsDead(record.session, now)) {
+    forget();
     // An expired (or idle, or over-age) session is no session; its row goes now rather than at
     // the next sweep.
     auto deleted = store_.DeleteSession(record.session.id);
@@ -263,11 +293,15 @@ Result<std::optional<ActiveSession>> SessionService::Validate(std::string_view t
               : active.session.expires_at;
     auto touched = store_.TouchSession(active.session.id, expiry, now);
     if (!touched) return std::unexpected(touched.error());
-    if (!*touched) return std::nullopt;  // Revoked between the read and the write.
+    if (!*touched) {  // Revoked between the read and the write.
+      forget();
+      return std::nullopt;
+    }
     active.session.expires_at = expiry;
     active.session.updated_at = now;
     active.renewed = renew;
   }
+  if (cache_) cache_->Put(active.session, active.user, fetched_at, cache_epoch);
   return active;
 }
 
@@ -300,6 +334,7 @@ Result<void> SessionService::RecordRevoked(std::span<const std::string> session_
   if (session_ids.empty()) return {};
   const TimePoint now = clock_.Now();
   if (auto added = store_.AddRevocations(session_ids, now); !added) return added;
+  if (cache_) cache_->EraseSessions(session_ids);
   recent_.Add(session_ids, now);
   return {};
 }
@@ -441,6 +476,7 @@ Result<NewSession> SessionService::ChangePassword(const ActiveSession& caller,
   if (!hash) return std::unexpected(hash.error());
   auto updated = store_.UpdatePasswordHash(caller.user.id, *hash, clock_.Now());
   if (!updated) return std::unexpected(updated.error());
+  if (cache_) cache_->EraseUser(caller.user.id);
 
   // The caller continues on a fresh token; the old one dies with its row.
   auto fresh = StartSession((*found)->user, caller.session.remember_me, client);
@@ -467,6 +503,8 @@ Result<store::User> SessionService::UpdateUser(std::string_view user_id,
     return Fail(ErrorCode::kValidation, "update-user: image too long");
   }
   auto changed = store_.UpdateUser(user_id, update, clock_.Now());
+  // Even after a failure: the update may have committed before the answer was lost.
+  if (cache_) cache_->EraseUser(user_id);
   if (!changed) return std::unexpected(changed.error());
   auto user = store_.FindUserById(user_id);
   if (!user) return std::unexpected(user.error());

@@ -4,12 +4,14 @@
 // Clock and Random, so tests drive expiry exactly (see session_service_test.cc).
 //
 // Thread-safety: all methods are safe to call concurrently; the service's only mutable state is
-// the lazily made dummy password hash (guarded by std::call_once) and the thread-safe
-// RecentRevocations.
+// the lazily made dummy password hash (guarded by std::call_once), the thread-safe
+// RecentRevocations and SessionCache, and the atomic caches-trusted flag.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <span>
@@ -22,6 +24,7 @@
 #include "common/random.h"
 #include "crypto/password_hasher.h"
 #include "session/recent_revocations.h"
+#include "session/session_cache.h"
 #include "store/store.h"
 
 namespace sessiond::session {
@@ -53,6 +56,19 @@ struct SessionOptions {
   seconds revocation_retention{960};
   // Lifetime of a one-time token (Better Auth's default: 3 minutes).
   seconds one_time_token_lifetime{180};
+  // The in-process session cache (see Validate): off unless enabled. An entry answers for at
+  // most cache_max_age after its store read, so what no revocation changes (a user's name or
+  // image updated through another replica, a row edited behind sessiond's back) is stale here
+  // for at most that long. revocation_retention must exceed cache_max_age.
+  bool cache_enabled = false;
+  milliseconds cache_max_age{5000};
+  std::size_t cache_max_entries = 100'000;
+};
+
+// Where Validate may take its answer from.
+enum class ReadFrom {
+  kCacheOrStore,  // The in-process cache when it may answer (see Validate), else the store.
+  kStore,         // The store, always (Better Auth's ?disableCookieCache=true). Refills the cache.
 };
 
 // Where a request came from, recorded on the session row.
@@ -118,15 +134,35 @@ class SessionService {
   // way). Slides the expiry when the session is due (see docs/architecture.md "Sliding expiry")
   // and records activity for the idle timeout; either is one write, and most validations make
   // none.
-  [[nodiscard]] Result<std::optional<ActiveSession>> Validate(std::string_view token);
+  // With the cache enabled and `from` kCacheOrStore, an entry of the in-process cache answers
+  // without the store when the caches are trusted (caches_trusted()), the entry is younger than
+  // options().cache_max_age, and CanAnswerFromCopy accepts it (not revoked, not dead, no renewal
+  // and no activity record due); otherwise the store answers and its answer is cached.
+  [[nodiscard]] Result<std::optional<ActiveSession>> Validate(
+      std::string_view token, ReadFrom from = ReadFrom::kCacheOrStore);
 
   // Whether `copy`, a session as an earlier Validate returned it (e.g. kept in the signed
   // cookie cache), may answer a validation now without reading the store: it is not revoked
   // (IsRevoked), not expired, idle or past the absolute bound, and Validate would write nothing
   // for it now (no renewal and no activity record due). So the answer is the one Validate would
-  // give unless the row changed meanwhile by a path other than revocation. False means: call
-  // Validate.
+  // give unless the row changed meanwhile by a path other than revocation. Always false while
+  // the caches are not trusted (set_caches_trusted). False means: call Validate.
   [[nodiscard]] bool CanAnswerFromCopy(const store::Session& copy) const;
+
+  // Whether answers from copies (the in-process cache, the cookie cache) are allowed. The
+  // revocation follower clears it while this process may be missing revocations made by other
+  // processes (its notification connection is down, or the feed cannot be read) and sets it once
+  // it has caught up; while false, every validation reads the store. True initially.
+  void set_caches_trusted(bool trusted) {
+    caches_trusted_.store(trusted, std::memory_order_release);
+  }
+  [[nodiscard]] bool caches_trusted() const {
+    return caches_trusted_.load(std::memory_order_acquire);
+  }
+
+  // The in-process cache, or nullptr when options().cache_enabled is false. For diagnostics
+  // and tests.
+  [[nodiscard]] const SessionCache* cache() const { return cache_.get(); }
 
   // Ends the session with that raw token. Succeeds when there is none.
   [[nodiscard]] Result<void> SignOut(std::string_view token);
@@ -178,8 +214,10 @@ class SessionService {
     return recent_.Contains(session_id);
   }
 
-  // Records revocations made elsewhere (another replica) in memory, for IsRevoked and listeners.
+  // Records revocations made elsewhere (another replica) in memory, for IsRevoked and listeners,
+  // and drops those sessions from the in-process cache.
   void NoteRevoked(std::span<const std::string> session_ids, TimePoint at) {
+    if (cache_) cache_->EraseSessions(session_ids);
     recent_.Add(session_ids, at);
   }
 
@@ -213,6 +251,8 @@ class SessionService {
   [[nodiscard]] bool RenewalDue(const store::Session& session, TimePoint now) const;
   // When a validation at `now` must record activity for the idle timeout (updated_at := now).
   [[nodiscard]] bool ActivityDue(const store::Session& session, TimePoint now) const;
+  // CanAnswerFromCopy at `now`.
+  [[nodiscard]] bool CopyAnswersAt(const store::Session& copy, TimePoint now) const;
   [[nodiscard]] Result<void> CheckPassword(std::string_view password) const;
   // Writes the revocations to the store's feed and to memory. Called before the rows go where
   // the ids are known beforehand, so a failure leaves the sessions alive rather than
@@ -233,6 +273,8 @@ class SessionService {
   mutable std::once_flag dummy_once_;
   mutable std::string dummy_hash_;  // Written once under dummy_once_.
   RecentRevocations recent_;
+  std::unique_ptr<SessionCache> cache_;  // Null when options_.cache_enabled is false.
+  std::atomic<bool> caches_trusted_{true};
 };
 
 }  // namespace sessiond::session
