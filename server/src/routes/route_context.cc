@@ -93,7 +93,7 @@ void AddGuarded(http::Router& router, const std::shared_ptr<const RouteContext>&
   const std::string method_copy = method;
   router.Add(
       std::move(method), std::move(path),
-      [ctx, handler, csrf](const http::Request& request) {
+      [ctx, handler = std::move(handler), csrf](const http::Request& request) {
         std::optional<ratelimit::Decision> decision;
         if (ctx->limiter != nullptr)
           decision = ctx->limiter->Check(request.path, request.client_ip);
