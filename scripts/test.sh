@@ -32,5 +32,7 @@ fi
 if [[ "${SESSIOND_SKIP_BENCH:-0}" != 1 && -x bench/run.sh ]]; then
   step "benchmark smoke run"
   SESSIOND_BIN=$PWD/build/dev/sessiond bench/run.sh --smoke
+  step "benchmark smoke run on PostgreSQL"
+  SESSIOND_BIN=$PWD/build/dev/sessiond bench/run.sh --smoke --database postgres
 fi
 step "all tests passed"

@@ -44,7 +44,7 @@ pg_start() {
   # shellcheck disable=SC2016  # $1..$4 are the inner shell's arguments.
   setsid bash -c 'while kill -0 "$1" 2>/dev/null; do sleep 2; done; bash "$2" "$3" "$4"' \
     watchdog "$$" "$PG_SCRIPT" "$verb" "$PG_DIR" </dev/null >/dev/null 2>&1 &
-  log "postgres: starting a throwaway PostgreSQL 15 in $PG_DIR"
+  log "starting a throwaway PostgreSQL 15 in $PG_DIR"
   if ! PG_URL=$(bash "$PG_SCRIPT" start "$PG_DIR" 2>"$WORK/pg-start.log" | tail -n1) ||
      [[ $PG_URL != postgresql://* ]]; then
     PG_ERROR="with-postgres.sh start failed: $(tail -n 3 "$WORK/pg-start.log" | tr '\n' ' ' | cut -c1-300)"
@@ -65,7 +65,7 @@ pg_start() {
       return 1
     }
   done
-  log "postgres: $(pg_psql "$PG_URL" -c 'SHOW server_version' | cut -d' ' -f1) at $PG_URL" \
+  log "PostgreSQL $(pg_psql "$PG_URL" -c 'SHOW server_version' | cut -d' ' -f1) at $PG_URL" \
     "(fsync on, shared_buffers $(pg_psql "$PG_URL" -c 'SHOW shared_buffers'))"
 }
 
@@ -276,6 +276,7 @@ bench_better_auth_pg() { # COOKIE_CACHE(0|1)
 
 # The whole pass: the server, then sessiond and Better Auth (cache off, on) on it. Its records
 # carry database=postgres; a server that cannot be set up fails the pass's rows, not the run.
+# shellcheck disable=SC2034  # DB_TAG is read by run.sh's log, fail and emit.
 bench_postgres() {
   local pg_version pg_npm
   DB_TAG=postgres

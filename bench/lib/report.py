@@ -553,7 +553,7 @@ def postgres_section(pg, png_pg, work, large_label):
              "PostgreSQL's durable defaults: fsync and synchronous_commit on, shared_buffers "
              f"{info.get('shared_buffers', '?')}). PostgreSQL's own processes run on the same "
              f"{m.get('cores', '?')} cores as the server under test and wrk. Every ratio here is "
-             "over Better Auth **on PostgreSQL**; nginx is the same ceiling as above.")
+             "over Better Auth **on PostgreSQL**; ÷ nginx is over this invocation's one nginx run.")
     L.append("")
     L.append("sessiond's session cache (`sessionCache.enabled`, on by default) answers a repeated "
              "get-session from memory for `sessionCache.maxAge` (5 s), so its default rows reach "

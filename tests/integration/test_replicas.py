@@ -10,8 +10,9 @@ PostgreSQL's LISTEN/NOTIFY can explain a revocation made on B being seen on A qu
   actually took is printed), even though A's caches hold the sessions;
 * A's notification connection cut (its listener backend terminated, and A's database role barred
   from reconnecting) → A reports "caches":"bypassed" on /readyz and reads the database, so a
-  revocation on B is refused on A's very next request; once it can reconnect, A catches up,
-  trusts its caches again and hears B's revocations within 100 ms again.
+  revocation on B is refused on A's very next request — the session (cookie and cookie cache)
+  and its access token at /api/auth/verify alike; once it can reconnect, A catches up, trusts
+  its caches again and hears B's revocations within 100 ms again.
 
 SQLite: two processes on one file with a 500 ms poll interval converge within it.
 
@@ -34,6 +35,7 @@ DATA_COOKIE = "better-auth.session_data"
 GET_SESSION = "/api/auth/get-session"
 BYPASS = GET_SESSION + "?disableCookieCache=true"
 REVOKE_ALL = "/api/auth/revoke-sessions"
+VERIFY = "/api/auth/verify"
 PROPAGATION_DEADLINE_S = 0.100  # Issue 7: refused everywhere within 100 ms.
 RECOVERY_DEADLINE_S = 20.0      # Listener backoff is at most 5 s; generous for a loaded machine.
 SQLITE_POLL_MS = 500
@@ -217,6 +219,10 @@ class PostgresReplicasTest(unittest.TestCase):
         for _ in range(2):
             self.assertIsNotNone(session_id(a.get_session()))
         self.assertIn(DATA_COOKIE, a.jar)
+        # An access token of that session: /api/auth/verify normally checks it in memory only.
+        jwt = a.get("/api/auth/token").json["token"]
+        bearer = {"Authorization": f"Bearer {jwt}"}
+        self.assertEqual(self.a.request("GET", VERIFY, headers=bearer).status, 200)
         # Cut A's notification path: bar its role from connecting, then end its listening
         # session. Its one pooled connection (database.poolSize=1) stays, so A still reads.
         PG.psql(f"ALTER ROLE {self.role} CONNECTION LIMIT 0")
@@ -228,12 +234,18 @@ class PostgresReplicasTest(unittest.TestCase):
             took = self.wait_ready(self.a, {"status": "ready", "caches": "bypassed"})
             self.figure(f"A's listener terminated -> A reports caches bypassed after "
                         f"{took * 1000:.1f} ms")
+            r = self.a.request("GET", VERIFY, headers=bearer)
+            self.assertEqual(r.status, 200, "a live session's token, checked in the database: "
+                             + r.describe())
             # B's notifications still flow; A's do not. A revocation on B is refused on A's
             # very next request — read from the database, as the caches are bypassed.
             r = copy_of(a, self.b).sign_out()
             self.assertEqual(r.status, 200, r.describe())
             self.assertIsNone(session_id(a.get_session()),
                               "A answered a session revoked on B from a cache")
+            r = self.a.request("GET", VERIFY, headers=bearer)
+            self.assertEqual(r.status, 401, "A accepted an access token of a session revoked "
+                             "on B: " + r.describe())
             # A keeps serving from the database meanwhile.
             c = self.a.client()
             self.assertEqual(c.sign_in(email).status, 200)

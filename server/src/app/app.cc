@@ -353,8 +353,7 @@ int Serve(const config::Config& config) {
        .describe_user_agent = &DescribeUserAgent,
        // Long enough for anything that still vouches for a revoked session: an access token
        // (plus verifiers' leeway), a cached session cookie and an in-process cache entry.
-       .revocation_retention = seconds(std::max({config.jwt.expires_in,
-                                                 config.cookie_cache.max_age,
+       .revocation_retention = seconds(std::max({config.jwt.expires_in, config.cookie_cache.max_age,
                                                  config.session_cache.max_age}) +
                                        60),
        .one_time_token_lifetime = seconds(config.one_time_token.expires_in),

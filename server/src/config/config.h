@@ -64,8 +64,8 @@ struct CookieCache {
 // for at most max_age.
 struct SessionCache {
   bool enabled = true;
-  std::int64_t max_age = 5;             // Seconds an entry answers after its database read.
-  std::uint32_t max_entries = 100'000;  // Bound per process (about 1.5 KiB each).
+  std::int64_t max_age = 5;            // Seconds an entry answers after its database read.
+  std::uint32_t max_entries = 50'000;  // Bound per process (about 1.7 KB each: 85 MB).
 };
 
 // Following the revocations other processes on the same database make.

@@ -570,8 +570,7 @@ std::vector<KeyDef> BuildTable() {
       "Most sessions cached per process, at least 1; the one read longest ago goes first."));
   // [replication]
   t.push_back(IntKey(
-      "replication.pollIntervalMs",
-      [](auto& c) -> auto& { return c.replication.poll_interval_ms; },
+      "replication.pollIntervalMs", [](auto& c) -> auto& { return c.replication.poll_interval_ms; },
       "Milliseconds between reads of the revocation feed, 10 to 60000: the fallback to "
       "PostgreSQL's LISTEN/NOTIFY, and how fast processes sharing one SQLite file converge."));
   // [oneTimeToken]

@@ -743,10 +743,11 @@ TEST_F(ConfigLoaderTest, SessionCacheAndReplication) {
   Config c = Load(MakeSources());
   EXPECT_TRUE(c.session_cache.enabled);
   EXPECT_EQ(c.session_cache.max_age, 5);
-  EXPECT_EQ(c.session_cache.max_entries, 100'000u);
+  EXPECT_EQ(c.session_cache.max_entries, 50'000u);
   EXPECT_EQ(c.replication.poll_interval_ms, 1'000u);
 
-  c = Load(WithToml("[sessionCache]\nenabled = false\nmaxAge = 30\nmaxEntries = 10\n"
+  c =
+      Load(WithToml("[sessionCache]\nenabled = false\nmaxAge = 30\nmaxEntries = 10\n"
                     "[replication]\npollIntervalMs = 250\n"));
   EXPECT_FALSE(c.session_cache.enabled);
   EXPECT_EQ(c.session_cache.max_age, 30);

@@ -104,17 +104,25 @@ std::string PercentEncode(std::string_view s) {
 }
 
 std::string PercentDecode(std::string_view s) {
+  // Runs without '%' are copied whole (every request path goes through here).
+  std::size_t percent = s.find('%');
+  if (percent == std::string_view::npos) return std::string(s);
   std::string out;
   out.reserve(s.size());
-  for (std::size_t i = 0; i < s.size(); ++i) {
+  std::size_t copied = 0;  // s[0, copied) is in `out`.
+  while (percent != std::string_view::npos) {
+    out.append(s.data() + copied, percent - copied);
     // An escape needs two hex digits; anything else ("%", "%G1", a trailing "%4") is kept.
-    if (s[i] == '%' && i + 2 < s.size() && HexValue(s[i + 1]) >= 0 && HexValue(s[i + 2]) >= 0) {
-      out += static_cast<char>(HexValue(s[i + 1]) * 16 + HexValue(s[i + 2]));
-      i += 2;
+    if (percent + 2 < s.size() && HexValue(s[percent + 1]) >= 0 && HexValue(s[percent + 2]) >= 0) {
+      out += static_cast<char>(HexValue(s[percent + 1]) * 16 + HexValue(s[percent + 2]));
+      copied = percent + 3;
     } else {
-      out += s[i];
+      out += '%';
+      copied = percent + 1;
     }
+    percent = s.find('%', copied);
   }
+  out.append(s.data() + copied, s.size() - copied);
   return out;
 }
 

@@ -129,6 +129,10 @@ TEST(PercentDecodeTest, RoundTripsAndToleratesInvalidEscapes) {
   EXPECT_EQ(PercentDecode("100%"), "100%");
   EXPECT_EQ(PercentDecode("%00"), std::string("\0", 1));
   EXPECT_EQ(PercentDecode("a+b"), "a+b");
+  EXPECT_EQ(PercentDecode("ab%41cd%42"), "abAcdB");
+  EXPECT_EQ(PercentDecode("%e2%82%AC!"), "\xe2\x82\xac!");
+  EXPECT_EQ(PercentDecode("x%4"), "x%4");
+  EXPECT_EQ(PercentDecode("/api/auth/get-session"), "/api/auth/get-session");
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 // routes library compiles without Boost headers and can be tested without a socket.
 #pragma once
 
+#include <cstddef>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -18,6 +19,8 @@ class Headers {
   void Add(std::string name, std::string value) {
     fields_.emplace_back(std::move(name), std::move(value));
   }
+  // Room for `n` fields without reallocating (an optimisation only).
+  void Reserve(std::size_t n) { fields_.reserve(n); }
   // First value of the header, if present.
   [[nodiscard]] std::optional<std::string_view> Get(std::string_view name) const;
   // Every value of the header in order (e.g. several Set-Cookie).

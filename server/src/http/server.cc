@@ -50,6 +50,8 @@
 #include <utility>
 #include <vector>
 
+#include <malloc.h>  // malloc_trim (glibc)
+
 #include <spdlog/spdlog.h>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/executor_work_guard.hpp>
@@ -104,14 +106,47 @@ bool StartsWithIgnoreCase(std::string_view s, std::string_view prefix) {
   return s.size() >= prefix.size() && beast::iequals(s.substr(0, prefix.size()), prefix);
 }
 
-// RFC 9110 §5.6.2 token characters (a field name is a token, §5.1).
-bool IsTokenChar(char c) {
-  if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) return true;
-  return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-}
+// RFC 9110 §5.6.2 token characters (a field name is a token, §5.1), as a lookup table.
+constexpr std::array<bool, 256> kTokenChars = [] {
+  std::array<bool, 256> table{};
+  for (int c = 'A'; c <= 'Z'; ++c) table[static_cast<std::size_t>(c)] = true;
+  for (int c = 'a'; c <= 'z'; ++c) table[static_cast<std::size_t>(c)] = true;
+  for (int c = '0'; c <= '9'; ++c) table[static_cast<std::size_t>(c)] = true;
+  for (const char c : std::string_view("!#$%&'*+-.^_`|~")) {
+    table[static_cast<unsigned char>(c)] = true;
+  }
+  return table;
+}();
 
 bool IsValidFieldName(std::string_view name) {
-  return !name.empty() && std::all_of(name.begin(), name.end(), IsTokenChar);
+  return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+    return kTokenChars[static_cast<unsigned char>(c)];
+  });
+}
+
+// What the server does with a response header field a handler set: framing (Content-Length,
+// Transfer-Encoding), connection management (Connection) and Server are the server's and are
+// dropped (RFC 9112 §6, §9.3); a Date replaces the server's own.
+enum class FieldRole { kCopy, kDrop, kDate };
+FieldRole RoleOf(std::string_view name) {
+  switch (name.empty() ? '\0' : name.front()) {
+    case 'c':
+    case 'C':
+      return EqualsIgnoreCase(name, "content-length") || EqualsIgnoreCase(name, "connection")
+                 ? FieldRole::kDrop
+                 : FieldRole::kCopy;
+    case 't':
+    case 'T':
+      return EqualsIgnoreCase(name, "transfer-encoding") ? FieldRole::kDrop : FieldRole::kCopy;
+    case 's':
+    case 'S':
+      return EqualsIgnoreCase(name, "server") ? FieldRole::kDrop : FieldRole::kCopy;
+    case 'd':
+    case 'D':
+      return EqualsIgnoreCase(name, "date") ? FieldRole::kDate : FieldRole::kCopy;
+    default:
+      return FieldRole::kCopy;
+  }
 }
 
 // RFC 9110 §5.5: CR, LF and NUL are never allowed in a field value (response splitting).
@@ -221,9 +256,9 @@ class RequestParser final : public bhttp::basic_parser<true> {
   [[nodiscard]] bool expects_continue() const { return expects_continue_; }
 
  private:
-  void on_request_impl(bhttp::verb /*method*/, beast::string_view method,
-                       beast::string_view target, int version,
-                       beast::error_code& /*ec*/) override {
+  void on_request_impl(bhttp::verb /*method*/, beast::string_view method, beast::string_view target,
+                       int version, beast::error_code& /*ec*/) override {
+    request_.headers.Reserve(8);  // Typical requests: one allocation for the field list.
     request_.method.assign(method.data(), method.size());
     for (char& c : request_.method) c = AsciiUpper(c);
     const auto [raw_path, raw_query] = SplitTarget(std::string_view(target.data(), target.size()));
@@ -546,13 +581,10 @@ class Server::Impl::Connection : public std::enable_shared_from_this<Connection>
   void OnTimer(const beast::error_code& ec) {
     if (ec) return;  // Re-armed or closed.
     timer_armed_ = false;
-    if (deadline_ == kNoDeadline || state_ == State::kClosing) {
-      if (state_ == State::kClosing && deadline_ != kNoDeadline) Close();  // Linger over.
-      return;
-    }
+    if (deadline_ == kNoDeadline) return;
     if (SteadyClock::now() < deadline_) return ArmTimer(deadline_);
     // Idle keep-alive connection, request not complete in time, client not taking the
-    // response (or a stream's events): nobody to answer.
+    // response (or a stream's events), linger over: nobody to answer.
     spdlog::debug("http: connection {} timed out", id_);
     Close();
   }
@@ -584,7 +616,12 @@ class Server::Impl::Connection : public std::enable_shared_from_this<Connection>
     parser_.emplace(request_, server_.options.max_body_bytes);
     parser_->header_limit(server_.options.max_header_bytes);
     parser_->body_limit(server_.options.max_body_bytes);
-    request_started_ = SteadyClock::now();
+    log_ = LogRequests();
+    if (log_) {
+      request_started_ = SteadyClock::now();
+      log_method_ = "-";
+      log_path_ = "-";
+    }
     read_deadline_set_ = false;
     continue_sent_ = false;
   }
@@ -618,8 +655,9 @@ class Server::Impl::Connection : public std::enable_shared_from_this<Connection>
         // trickling bytes (slowloris) is cut off when it passes.
         state_ = State::kReading;
         if (!read_deadline_set_) {
+          // Counted from about the first byte: this runs as soon as it has been read.
           read_deadline_set_ = true;
-          SetDeadline(request_started_ + ReadTimeout());
+          SetDeadline(SteadyClock::now() + ReadTimeout());
         }
         return StartRead();
       }
@@ -689,7 +727,7 @@ class Server::Impl::Connection : public std::enable_shared_from_this<Connection>
     // RFC 9110 §9.3.2: HEAD is GET without the content.
     head_ = request.method == "HEAD";
     if (head_) request.method = "GET";
-    if (LogRequests()) {
+    if (log_) {
       log_method_ = head_ ? "HEAD" : request.method;
       log_path_ = request.path;  // No query: it may carry tokens.
     }
@@ -714,7 +752,9 @@ class Server::Impl::Connection : public std::enable_shared_from_this<Connection>
     return false;
   }
 
-  static bool LogRequests() { return spdlog::default_logger_raw()->should_log(spdlog::level::debug); }
+  static bool LogRequests() {
+    return spdlog::default_logger_raw()->should_log(spdlog::level::debug);
+  }
 
   // The status line and header section (RFC 9112 §4, §5) into out_. Framing and connection
   // management are the server's (RFC 9112 §6, §9.3): the handler's Content-Length,
@@ -736,11 +776,9 @@ class Server::Impl::Connection : public std::enable_shared_from_this<Connection>
         spdlog::error("dropping a response header field with invalid characters");
         continue;
       }
-      if (EqualsIgnoreCase(name, "content-length") || EqualsIgnoreCase(name, "transfer-encoding") ||
-          EqualsIgnoreCase(name, "connection") || EqualsIgnoreCase(name, "server")) {
-        continue;
-      }
-      if (EqualsIgnoreCase(name, "date")) has_date = true;
+      const FieldRole role = RoleOf(name);
+      if (role == FieldRole::kDrop) continue;
+      if (role == FieldRole::kDate) has_date = true;
       out_ += name;
       out_ += ": ";
       out_ += value;
@@ -828,7 +866,7 @@ class Server::Impl::Connection : public std::enable_shared_from_this<Connection>
 
   // The response is written. True when the connection goes on with the next request.
   bool ResponseDone() {
-    if (LogRequests()) {
+    if (log_) {
       // Method, path (no query: it may carry tokens), status and time. Never headers or bodies.
       const std::chrono::duration<double, std::milli> elapsed =
           SteadyClock::now() - request_started_;
@@ -852,7 +890,7 @@ class Server::Impl::Connection : public std::enable_shared_from_this<Connection>
     chunked_ = version_ >= 11;
     SerializeHead(response, std::nullopt, chunked_, /*keep_alive=*/false);
     body_.clear();
-    if (LogRequests()) spdlog::debug("{} {} {} stream", log_method_, log_path_, status_);
+    if (log_) spdlog::debug("{} {} {} stream", log_method_, log_path_, status_);
     if (!head_) {  // RFC 9110 §9.3.2: HEAD gets the head only; no producer.
       channel_ = std::make_shared<StreamChannel>(
           socket_.get_executor(),
@@ -1000,7 +1038,7 @@ class Server::Impl::Connection : public std::enable_shared_from_this<Connection>
 
   Impl& server_;
   tcp::socket socket_;
-  net::steady_timer timer_;  // Fires at timer_expiry_; see SetDeadline.
+  net::steady_timer timer_;    // Fires at timer_expiry_; see SetDeadline.
   beast::flat_buffer buffer_;  // Received, not yet parsed.
   Request request_;            // Being parsed into by parser_.
   std::optional<RequestParser> parser_;
@@ -1026,6 +1064,7 @@ class Server::Impl::Connection : public std::enable_shared_from_this<Connection>
   bool keep_alive_after_write_ = false;
   bool head_ = false;
   int status_ = 0;
+  bool log_ = false;  // Debug logging was on when the request began.
   std::string log_method_ = "-";
   std::string log_path_ = "-";
   // Streamed response state (StartStream).
@@ -1234,6 +1273,10 @@ void Server::Run(bool handle_signals) {
     });
   }
   net::post(impl.control, [&impl] { impl.DoAccept(); });
+  // Start-up (compiling the user-agent rules, opening the store, migrations) frees a few MB of
+  // heap in chunks glibc keeps for reuse; hand them back before serving, or an idle server
+  // holds them for good (glibc: releases whole free pages, including below the heap top).
+  (void)malloc_trim(0);
 
   std::vector<std::thread> threads;
   threads.reserve(impl.io_threads - 1);

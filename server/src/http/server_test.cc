@@ -650,6 +650,90 @@ TEST_F(ServerTest, InvalidResponseHeadersAreDropped) {
   EXPECT_EQ((*response)[bhttp::field::content_length], "0");
 }
 
+TEST_F(ServerTest, HandlerDateIsKeptAndServerIsOurs) {
+  router_.Add("GET", "/dated", [](const Request&) {
+    Response response;
+    response.headers.Add("Date", "Sun, 06 Nov 1994 08:49:37 GMT");
+    response.headers.Add("server", "not-us");
+    response.headers.Add("Transfer-Encoding", "chunked");
+    response.headers.Add("Connection", "close");
+    response.headers.Add("content-language", "en");  // Starts like content-length: kept.
+    response.body = "dated";
+    return response;
+  });
+  RunningServer server(router_, TestOptions());
+  Client client;
+  ASSERT_TRUE(client.Connect(server.port()));
+  const auto response = client.RoundTrip(Get("/dated"));
+  ASSERT_TRUE(response.has_value());
+  EXPECT_EQ(response->count(bhttp::field::date), 1u);
+  EXPECT_EQ((*response)[bhttp::field::date], "Sun, 06 Nov 1994 08:49:37 GMT");
+  EXPECT_EQ(response->count(bhttp::field::server), 1u);
+  EXPECT_EQ((*response)[bhttp::field::server], "sessiond");
+  EXPECT_EQ(response->count(bhttp::field::transfer_encoding), 0u);
+  EXPECT_EQ((*response)[bhttp::field::content_length], "5");
+  EXPECT_EQ((*response)[bhttp::field::content_language], "en");
+  EXPECT_TRUE(response->keep_alive());  // The handler's "Connection: close" was not ours.
+  EXPECT_EQ(response->body(), "dated");
+  EXPECT_TRUE(client.RoundTrip(Get("/hello")).has_value());
+}
+
+TEST_F(ServerTest, NoContentHasNoLengthAndHttp10KeepAliveIsHonoured) {
+  router_.Add("GET", "/empty", [](const Request&) {
+    Response response;
+    response.status = 204;
+    response.body = "dropped";
+    return response;
+  });
+  RunningServer server(router_, TestOptions());
+  Client client;
+  ASSERT_TRUE(client.Connect(server.port()));
+  const auto empty = client.RoundTrip(Get("/empty"));
+  ASSERT_TRUE(empty.has_value());
+  EXPECT_EQ(empty->result_int(), 204u);
+  EXPECT_EQ(empty->count(bhttp::field::content_length), 0u);  // RFC 9110 §8.6.
+  EXPECT_TRUE(empty->body().empty());
+  // HTTP/1.0 persists only when asked (RFC 9112 §9.3), and the answer says so.
+  const auto old = client.RoundTrip("GET /hello HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+  ASSERT_TRUE(old.has_value());
+  EXPECT_EQ(old->version(), 10u);
+  EXPECT_TRUE(old->keep_alive());
+  EXPECT_EQ(old->body(), "hi");
+  const auto again = client.RoundTrip(Get("/hello"));
+  ASSERT_TRUE(again.has_value());
+  EXPECT_EQ(again->body(), "hi");
+}
+
+TEST_F(ServerTest, LargeResponseIsWrittenWholeAndTheConnectionGoesOn) {
+  // Far more than the socket buffers take at once: the rest is written asynchronously.
+  const std::string big(8 * 1024 * 1024, 'b');
+  router_.Add("GET", "/big", Text(big));
+  RunningServer server(router_, TestOptions());
+  Client client;
+  ASSERT_TRUE(client.Connect(server.port()));
+  ASSERT_TRUE(client.Send(Get("/big") + Get("/hello")));  // Pipelined behind it.
+  const auto response = client.Read();
+  ASSERT_TRUE(response.has_value());
+  EXPECT_EQ(response->body().size(), big.size());
+  EXPECT_EQ(response->body(), big);
+  const auto next = client.Read();
+  ASSERT_TRUE(next.has_value());
+  EXPECT_EQ(next->body(), "hi");
+}
+
+TEST_F(ServerTest, ClientThatStopsReadingIsCutOffAtTheReadTimeout) {
+  router_.Add("GET", "/big", Text(std::string(64 * 1024 * 1024, 'b')));
+  ServerOptions options = TestOptions();
+  options.read_timeout_ms = 200;
+  RunningServer server(router_, options);
+  Client client;
+  ASSERT_TRUE(client.Connect(server.port()));
+  ASSERT_TRUE(client.Send(Get("/big")));
+  // Reading nothing, the client stalls the write once the socket buffers are full.
+  std::this_thread::sleep_for(600ms);
+  EXPECT_TRUE(client.ClosedByPeer(5s));  // Drains what was buffered, then sees the close.
+}
+
 TEST_F(ServerTest, GracefulStopFinishesTheInFlightRequest) {
   std::promise<void> entered;
   std::promise<void> release;

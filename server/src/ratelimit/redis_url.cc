@@ -150,14 +150,23 @@ Result<RedisEndpoint> ParseTcp(std::string_view rest) {
 
 }  // namespace
 
+// Built with append() only: GCC 12 at -O2 reports a false -Wrestrict on `"literal" + string`
+// temporaries (GCC PR 105329), which -Werror turns into a release-build failure.
 std::string RedisEndpoint::Redacted() const {
+  std::string out;
   if (!unix_path.empty()) {
-    return "unix://" + unix_path + (db != 0 ? "?db=" + std::to_string(db) : "");
+    out.append("unix://").append(unix_path);
+    if (db != 0) out.append("?db=").append(std::to_string(db));
+    return out;
   }
-  std::string out = "redis://";
-  if (!password.empty()) out += username + ":***@";
-  out += host.find(':') != std::string::npos ? "[" + host + "]" : host;
-  out += ":" + std::to_string(port) + "/" + std::to_string(db);
+  out.append("redis://");
+  if (!password.empty()) out.append(username).append(":***@");
+  if (host.find(':') != std::string::npos) {
+    out.append("[").append(host).append("]");
+  } else {
+    out.append(host);
+  }
+  out.append(":").append(std::to_string(port)).append("/").append(std::to_string(db));
   return out;
 }
 

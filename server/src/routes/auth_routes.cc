@@ -176,8 +176,9 @@ http::Response GetSession(const RouteContext& ctx, const http::Request& request,
       return signed_in(*copy, nullptr);
     }
   }
-  auto caller = RequireSession(ctx, std::move(credential),
-                               bypass ? session::ReadFrom::kStore : session::ReadFrom::kCacheOrStore);
+  auto caller =
+      RequireSession(ctx, std::move(credential),
+                     bypass ? session::ReadFrom::kStore : session::ReadFrom::kCacheOrStore);
   if (!caller) {
     if (caller.error().code != ErrorCode::kUnauthorized) {
       http::Response r = http::ErrorResponse(caller.error());

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -57,13 +58,29 @@ TEST(RenderTest, SessionAndUserIsByteForByteTheSerializedTree) {
   EXPECT_EQ(RenderSessionAndUser(s, kHandle, u), Reference(s, kHandle, u));
 }
 
+TEST(RenderTest, DatesAreToIso8601) {
+  for (const std::int64_t ms : {std::int64_t{0}, std::int64_t{-1}, std::int64_t{951782400007},
+                                std::int64_t{253402300799999}, std::int64_t{253402300800000},
+                                std::int64_t{-62167219200001}, std::int64_t{1795431473221}}) {
+    store::Session s = SampleSession();
+    s.expires_at = FromUnixMillis(ms);
+    store::User u = SampleUser();
+    u.created_at = FromUnixMillis(ms);
+    EXPECT_EQ(RenderSessionAndUser(s, kHandle, u), Reference(s, kHandle, u)) << ms;
+  }
+}
+
 TEST(RenderTest, StringsAreEscapedAsBoostJsonDoes) {
   // Every byte value, in the fields that carry client-supplied text.
   std::string every_byte;
   for (int c = 1; c < 256; ++c) every_byte += static_cast<char>(c);
-  const std::vector<std::string> samples = {
-      "", "plain", "quote\" backslash\\ slash/", std::string("nul\0inside", 10), every_byte,
-      "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x94\x92", "\x7f\x1f\x01\b\f\n\r\t"};
+  const std::vector<std::string> samples = {"",
+                                            "plain",
+                                            "quote\" backslash\\ slash/",
+                                            std::string("nul\0inside", 10),
+                                            every_byte,
+                                            "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x94\x92",
+                                            "\x7f\x1f\x01\b\f\n\r\t"};
   for (const std::string& text : samples) {
     store::Session s = SampleSession();
     store::User u = SampleUser();

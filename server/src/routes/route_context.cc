@@ -17,6 +17,10 @@ http::Response JsonResponse(int status, const boost::json::value& body) {
   return http::Response::Json(status, boost::json::serialize(body));
 }
 
+http::Response JsonResponse(int status, const boost::json::object& body) {
+  return http::Response::Json(status, boost::json::serialize(body));
+}
+
 void ClearCookies(const RouteContext& ctx, http::Response& response) {
   for (auto& c : ctx.cookies.Clear()) response.headers.Add("set-cookie", std::move(c));
 }

@@ -59,6 +59,9 @@ void AddGuarded(http::Router& router, const std::shared_ptr<const RouteContext>&
 void NoStore(http::Response& response);
 
 [[nodiscard]] http::Response JsonResponse(int status, const boost::json::value& body);
+// The same for an object, serialized as is (through the value overload an object would first be
+// deep-copied into a temporary boost::json::value).
+[[nodiscard]] http::Response JsonResponse(int status, const boost::json::object& body);
 
 // Set-Cookie lines that expire the session cookies.
 void ClearCookies(const RouteContext& ctx, http::Response& response);

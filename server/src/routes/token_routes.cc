@@ -64,6 +64,13 @@ http::Response ForwardAuth(const RouteContext& ctx, const http::Request& request
     if (ctx.sessions.IsRevoked(verified->session_id)) {
       return refuse({ErrorCode::kUnauthorized, "access token of a revoked session"});
     }
+    // While this replica may be missing revocations made elsewhere (its notification
+    // connection is down: caches not trusted), memory is not enough: the database decides.
+    if (!ctx.sessions.caches_trusted()) {
+      auto live = ctx.sessions.IsSessionLive(verified->user_id, verified->session_id);
+      if (!live) return refuse(live.error());
+      if (!*live) return refuse({ErrorCode::kUnauthorized, "access token of an ended session"});
+    }
     return allow(verified->user_id, verified->email, verified->session_id);
   }
   auto caller = RequireSession(ctx, request);

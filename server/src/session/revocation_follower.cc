@@ -8,8 +8,7 @@
 
 namespace sessiond::session {
 
-RevocationFollower::RevocationFollower(SessionService& sessions,
-                                       RevocationFollowerOptions options)
+RevocationFollower::RevocationFollower(SessionService& sessions, RevocationFollowerOptions options)
     : sessions_(sessions), options_(options) {
   if (options_.wait_for_notifications) sessions_.set_caches_trusted(false);
 }

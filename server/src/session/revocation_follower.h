@@ -99,13 +99,13 @@ class RevocationFollower {
   std::mutex read_mu_;
 
   mutable std::mutex mu_;
-  mutable std::condition_variable cv_;       // Wakes the thread; notifies cursor waiters.
-  std::int64_t cursor_ = 0;                  // Guarded by mu_ (written with read_mu_ held too).
-  bool wake_ = false;                        // Guarded by mu_.
-  bool stop_ = false;                        // Guarded by mu_.
-  bool connected_ = false;                   // Guarded by mu_.
-  std::uint64_t connection_epoch_ = 0;       // Guarded by mu_; bumped on every state change.
-  bool feed_failing_ = false;                // Guarded by mu_ (for logging transitions).
+  mutable std::condition_variable cv_;  // Wakes the thread; notifies cursor waiters.
+  std::int64_t cursor_ = 0;             // Guarded by mu_ (written with read_mu_ held too).
+  bool wake_ = false;                   // Guarded by mu_.
+  bool stop_ = false;                   // Guarded by mu_.
+  bool connected_ = false;              // Guarded by mu_.
+  std::uint64_t connection_epoch_ = 0;  // Guarded by mu_; bumped on every state change.
+  bool feed_failing_ = false;           // Guarded by mu_ (for logging transitions).
   std::thread thread_;
 };
 

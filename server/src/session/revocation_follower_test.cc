@@ -52,8 +52,7 @@ class RevocationFollowerTest : public ::testing::Test {
 
   // A session signed in through `service`, validated on `here` (so `here` caches it).
   NewSession SessionSeenBy(SessionService& service, SessionService& here) {
-    auto created = service.SignIn({.email = "alice@example.com", .password = "correct-horse"},
-                                  {});
+    auto created = service.SignIn({.email = "alice@example.com", .password = "correct-horse"}, {});
     EXPECT_TRUE(created.has_value());
     auto active = here.Validate(created->token);
     EXPECT_TRUE(active.has_value() && active->has_value());
@@ -61,9 +60,9 @@ class RevocationFollowerTest : public ::testing::Test {
   }
 
   void SetUp() override {
-    ASSERT_TRUE(b_.SignUp({.email = "alice@example.com", .password = "correct-horse", .name = "A"},
-                          {})
-                    .has_value());
+    ASSERT_TRUE(
+        b_.SignUp({.email = "alice@example.com", .password = "correct-horse", .name = "A"}, {})
+            .has_value());
   }
 
   // The seq of the newest revocation in the store.
@@ -97,6 +96,7 @@ TEST_F(RevocationFollowerTest, CatchUpAppliesWhatOthersRevoked) {
 
 TEST_F(RevocationFollowerTest, CatchUpReadsPageByPage) {
   std::vector<std::string> ids;
+  ids.reserve(25);
   for (int i = 0; i < 25; ++i) ids.push_back("session-" + std::to_string(i));
   ASSERT_TRUE(memory_.AddRevocations(ids, clock_.Now()).has_value());
   RevocationFollower follower(a_, {.page_size = 10});
@@ -145,8 +145,8 @@ TEST_F(RevocationFollowerTest, PollingAloneConverges) {
 }
 
 TEST_F(RevocationFollowerTest, NotificationModeTrustsOnlyWhileConnectedAndCaughtUp) {
-  RevocationFollower follower(a_, {.poll_interval = milliseconds(5),
-                                   .wait_for_notifications = true});
+  RevocationFollower follower(a_,
+                              {.poll_interval = milliseconds(5), .wait_for_notifications = true});
   EXPECT_FALSE(a_.caches_trusted()) << "nothing connected yet";
   follower.Start();
   const int calls = store_.list_revocations_calls;

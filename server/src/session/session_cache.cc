@@ -16,8 +16,8 @@ std::optional<SessionCache::Entry> SessionCache::Find(std::string_view token_has
   return it->second;
 }
 
-void SessionCache::Put(const store::Session& session, const store::User& user,
-                       TimePoint fetched_at, std::uint64_t epoch) {
+void SessionCache::Put(const store::Session& session, const store::User& user, TimePoint fetched_at,
+                       std::uint64_t epoch) {
   std::unique_lock lock(mu_);
   // Compared under the lock that every invalidation holds while it bumps the epoch: either the
   // invalidation came first (and this fill, read before it, is dropped) or it comes after and

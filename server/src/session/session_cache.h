@@ -89,10 +89,10 @@ class SessionCache {
   std::atomic<std::uint64_t> epoch_{0};  // Changed only with mu_ held exclusively.
 
   mutable std::shared_mutex mu_;
-  StringMap<Entry> by_token_;                              // token_hash → entry. Guarded.
-  StringMap<std::string> by_session_;                      // session id → token_hash. Guarded.
-  StringMap<std::vector<std::string>> by_user_;            // user id → token hashes. Guarded.
-  std::deque<std::pair<std::string, TimePoint>> order_;    // Fill order (token_hash, fetched_at).
+  StringMap<Entry> by_token_;                            // token_hash → entry. Guarded.
+  StringMap<std::string> by_session_;                    // session id → token_hash. Guarded.
+  StringMap<std::vector<std::string>> by_user_;          // user id → token hashes. Guarded.
+  std::deque<std::pair<std::string, TimePoint>> order_;  // Fill order (token_hash, fetched_at).
 };
 
 }  // namespace sessiond::session

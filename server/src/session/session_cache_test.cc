@@ -112,8 +112,8 @@ class CachedValidateTest : public ::testing::Test {
   }
 
   NewSession SignUp(SessionService& service, const std::string& email = "alice@example.com") {
-    auto created = service.SignUp(
-        {.email = email, .password = "correct-horse-battery", .name = "Alice"}, {});
+    auto created =
+        service.SignUp({.email = email, .password = "correct-horse-battery", .name = "Alice"}, {});
     EXPECT_TRUE(created.has_value());
     return *created;
   }

@@ -129,8 +129,8 @@ bool SessionService::CanAnswerFromCopy(const store::Session& copy) const {
 }
 
 bool SessionService::CopyAnswersAt(const store::Session& copy, TimePoint now) const {
-  return caches_trusted() && !IsRevoked(copy.id) && !IsDead(copy, now) &&
-         !RenewalDue(copy, now) && !ActivityDue(copy, now);
+  return caches_trusted() && !IsRevoked(copy.id) && !IsDead(copy, now) && !RenewalDue(copy, now) &&
+         !ActivityDue(copy, now);
 }
 
 Result<void> SessionService::CheckPassword(std::string_view password) const {
@@ -421,6 +421,12 @@ Result<NewSession> SessionService::RedeemOneTimeToken(std::string_view token,
     return Fail(ErrorCode::kSessionNotFound, "one-time token: its session has ended");
   }
   return StartSession(std::move((*found)->user), (*found)->session.remember_me, client);
+}
+
+Result<bool> SessionService::IsSessionLive(std::string_view user_id, std::string_view session_id) {
+  auto live = ListSessions(user_id);
+  if (!live) return std::unexpected(live.error());
+  return std::ranges::any_of(*live, [&](const store::Session& s) { return s.id == session_id; });
 }
 
 Result<std::vector<store::Session>> SessionService::ListSessions(std::string_view user_id) {

@@ -62,7 +62,7 @@ struct SessionOptions {
   // for at most that long. revocation_retention must exceed cache_max_age.
   bool cache_enabled = false;
   milliseconds cache_max_age{5000};
-  std::size_t cache_max_entries = 100'000;
+  std::size_t cache_max_entries = 50'000;
 };
 
 // Where Validate may take its answer from.
@@ -213,6 +213,11 @@ class SessionService {
   [[nodiscard]] bool IsRevoked(std::string_view session_id) const {
     return recent_.Contains(session_id);
   }
+
+  // Whether the store still holds a live session `session_id` of `user_id` (one indexed read).
+  // For paths that normally answer from memory (an access token's IsRevoked check) while
+  // caches_trusted() is false.
+  [[nodiscard]] Result<bool> IsSessionLive(std::string_view user_id, std::string_view session_id);
 
   // Records revocations made elsewhere (another replica) in memory, for IsRevoked and listeners,
   // and drops those sessions from the in-process cache.

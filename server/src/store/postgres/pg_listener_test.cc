@@ -51,7 +51,8 @@ std::string Url() {
 // Runs `sql` on a fresh blocking connection; fails the test on error.
 std::string Exec(const std::string& sql) {
   PGconn* conn = PQconnectdb(Url().c_str());
-  PQsetNoticeProcessor(conn, [](void*, const char*) {}, nullptr);  // "does not exist, skipping"
+  PQsetNoticeProcessor(
+      conn, [](void*, const char*) {}, nullptr);  // "does not exist, skipping"
   std::string value;
   if (PQstatus(conn) != CONNECTION_OK) {
     ADD_FAILURE() << "connect: " << PQerrorMessage(conn);
@@ -193,8 +194,8 @@ TEST(PgListenerTest, DeliversCommittedNotificationsOnly) {
 
   // The periodic liveness check (every 200 ms here) runs on the same session — its LISTEN
   // becomes the session's last query — and the session keeps listening.
-  EXPECT_TRUE(Eventually(
-      [&] { return Exec("SELECT query" + where) == "LISTEN sessiond_revocations"; }));
+  EXPECT_TRUE(
+      Eventually([&] { return Exec("SELECT query" + where) == "LISTEN sessiond_revocations"; }));
   Exec("NOTIFY sessiond_revocations");
   ASSERT_TRUE(rec.WaitNotifications(3));
   EXPECT_EQ(listener.backend_pid(), pid);
@@ -225,8 +226,8 @@ TEST(PgListenerTest, AddRevocationsNotifiesAtCommit) {
   const auto sent = steady_clock::now();
   ASSERT_TRUE((*store)->AddRevocations(ids, FromUnixMillis(1795428000000)).has_value());
   ASSERT_TRUE(rec.WaitNotifications(1));
-  const auto latency = std::chrono::duration_cast<std::chrono::microseconds>(
-      steady_clock::now() - sent);
+  const auto latency =
+      std::chrono::duration_cast<std::chrono::microseconds>(steady_clock::now() - sent);
   // The notice names the sessions and the time, so a replica can refuse them before it reads.
   ASSERT_EQ(rec.payloads().size(), 1u);
   const auto notice = ParseRevocationNotice(rec.payloads()[0]);

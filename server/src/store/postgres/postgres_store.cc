@@ -624,8 +624,8 @@ Result<void> PostgresStore::AddRevocations(std::span<const std::string> session_
     // The NOTIFY (pg_listener.h) is delivered at commit, and dropped on rollback, to every
     // replica's listener: a revocation reaches the other replicas' caches within milliseconds,
     // not a poll interval. Sent with BEGIN: no extra round trip.
-    const std::string begin = "BEGIN; LOCK TABLE revocation IN EXCLUSIVE MODE; " +
-                              RevocationNotifySql(session_ids, at);
+    const std::string begin =
+        "BEGIN; LOCK TABLE revocation IN EXCLUSIVE MODE; " + RevocationNotifySql(session_ids, at);
     auto locked =
         connection.RunSimple(begin.c_str(), "lock revocations", connection.StatementDeadline());
     if (!locked) return std::unexpected(locked.error());
