@@ -1,5 +1,6 @@
 """Rate limits shared through Redis (rateLimit.storage = "redis"): two sessiond processes — two
-replicas behind one load balancer — on one throwaway redis-server and one SQLite data folder.
+replicas behind one load balancer — on one throwaway redis-server and one SQLite data folder, and
+again on one throwaway PostgreSQL (SharedCountersOnPostgresTest).
 
 * Hits on A and on B count against the same per-IP and per-account limits.
 * Redis killed: requests keep being answered at once, each replica counting alone in memory,
@@ -20,6 +21,7 @@ import time
 import unittest
 
 from sessiond_harness import DEFAULT_PASSWORD, Server, unique_email
+from test_postgres import ThrowawayPostgres
 
 SIGN_IN = "/api/auth/sign-in/email"
 WRONG = "wrong-password-123"
@@ -136,6 +138,8 @@ class TwoReplicasCase(unittest.TestCase):
     """One redis-server and two sessiond processes (A, B) sharing it and one data folder."""
 
     rules = "/api/auth/sign-in/*=10/60s,account:sign-in=5/900s"
+    # True: both replicas also share one throwaway PostgreSQL instead of the SQLite file.
+    on_postgres = False
 
     @classmethod
     def setUpClass(cls) -> None:
@@ -143,10 +147,14 @@ class TwoReplicasCase(unittest.TestCase):
         cls.redis = RedisServer()
         cls.servers: list[Server] = []
         cls._data = tempfile.TemporaryDirectory(prefix="sessiond-it-replicas-")
+        cls.postgres = ThrowawayPostgres() if cls.on_postgres else None
         try:
             cls.redis.start()
             args = ["--set", "rateLimit.storage=redis", "--set", f"redis.url={cls.redis.url}",
                     "--set", f"rateLimit.rules={cls.rules}"]
+            if cls.postgres is not None:
+                cls.postgres.start()
+                args += ["--database-url", cls.postgres.url]
             # One after the other: A creates the schema and the key file, B finds them.
             for _ in range(2):
                 server = Server(args=args, rate_limit=True, data_dir=cls._data.name)
@@ -162,6 +170,8 @@ class TwoReplicasCase(unittest.TestCase):
         for server in cls.servers:
             server.cleanup()
         cls.redis.cleanup()
+        if cls.postgres is not None:
+            cls.postgres.destroy()
         cls._data.cleanup()
 
     @classmethod
@@ -244,6 +254,23 @@ class SharedCountersTest(TwoReplicasCase):
         for _ in range(4):
             r = self.sign_in(self.a, email)
             self.assertEqual(r.status, 401, r.describe())
+
+
+class SharedCountersOnPostgresTest(SharedCountersTest):
+    """Issue 7's set-up exactly: two sessiond processes on one PostgreSQL and one Redis; the
+    same limits are counted across both."""
+
+    on_postgres = True
+
+    def test_a_session_made_on_one_replica_is_read_on_the_other(self):
+        device = self.a.client()
+        r = device.sign_up(email=unique_email())
+        self.assertEqual(r.status, 200, r.describe())
+        other = self.b.client()
+        other.jar = dict(device.jar)
+        r = other.get_session()
+        self.assertEqual(r.status, 200, r.describe())
+        self.assertEqual(r.json["user"]["id"], device.get_session().json["user"]["id"])
 
 
 class RedisOutageTest(TwoReplicasCase):
