@@ -50,8 +50,6 @@
 #include <utility>
 #include <vector>
 
-#include <malloc.h>  // malloc_trim (glibc)
-
 #include <spdlog/spdlog.h>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/executor_work_guard.hpp>
@@ -398,22 +396,25 @@ class StreamChannel {
     finished_ = true;
   }
 
-  // The connection is closed (or gone): refuse everything, notify nobody.
+  // The connection is closed (or gone): refuse everything, notify nobody. Also drops the
+  // executor, which must not outlive the io_context (a strand's destructor reaches into it),
+  // while the producer may hold its sink for as long as it likes.
   void Detach() {
     const std::lock_guard lock(mu_);
     open_.store(false);
     attached_ = false;
     queue_.clear();
+    executor_.reset();
   }
 
  private:
   void NotifyLocked() {
-    if (!attached_ || notify_pending_) return;
+    if (!attached_ || notify_pending_ || !executor_) return;
     notify_pending_ = true;
-    net::post(executor_, notify_);
+    net::post(*executor_, notify_);
   }
 
-  const net::any_io_executor executor_;
+  std::optional<net::any_io_executor> executor_;  // Guarded by mu_ (reset by Detach).
   const std::function<void()> notify_;
   const std::size_t max_queued_bytes_;
   std::atomic<bool> open_{true};  // Written under mu_; read without it by open().
@@ -813,7 +814,7 @@ class Server::Impl::Connection : public std::enable_shared_from_this<Connection>
     }
     status_ = response.status;
     if (response.stream) {
-      StartStream(std::move(response));
+      StartStream(response);
       return false;
     }
     keep_alive_after_write_ = keep_alive_ && !close && !draining_;
@@ -884,7 +885,7 @@ class Server::Impl::Connection : public std::enable_shared_from_this<Connection>
 
   // Streamed response: the head now, then chunks as the producer sends them. The connection
   // ends with the stream (Connection: close), so the stream needs no request framing after it.
-  void StartStream(Response response) {
+  void StartStream(const Response& response) {
     state_ = State::kStreaming;
     // RFC 9112 §7.1: chunked for HTTP/1.1; an HTTP/1.0 client gets a close-delimited body.
     chunked_ = version_ >= 11;
@@ -1203,14 +1204,20 @@ void Server::Impl::ArmTimer(const std::shared_ptr<net::steady_timer>& timer,
   timer->expires_after(interval);
   timer->async_wait([this, timer, interval, task](beast::error_code ec) {
     if (ec || stopping.load()) return;
-    try {
-      (*task)();
-    } catch (const std::exception& e) {
-      spdlog::error("periodic task threw: {}", e.what());
-    } catch (...) {
-      spdlog::error("periodic task threw a non-std exception");
-    }
-    ArmTimer(timer, interval, task);
+    // On the worker pool, never on an I/O thread: with threads=1 a sweep's fsync'd DELETE would
+    // stall every connection meanwhile. The work guard keeps Run from returning mid-task; the
+    // next wait is armed after the task, so runs of one task never overlap.
+    net::post(workers, [this, timer, interval, task, work = net::make_work_guard(ioc)] {
+      try {
+        (*task)();
+      } catch (const std::exception& e) {
+        spdlog::error("periodic task threw: {}", e.what());
+      } catch (...) {
+        spdlog::error("periodic task threw a non-std exception");
+      }
+      net::post(timer->get_executor(),
+                [this, timer, interval, task] { ArmTimer(timer, interval, task); });
+    });
   });
 }
 
@@ -1273,10 +1280,6 @@ void Server::Run(bool handle_signals) {
     });
   }
   net::post(impl.control, [&impl] { impl.DoAccept(); });
-  // Start-up (compiling the user-agent rules, opening the store, migrations) frees a few MB of
-  // heap in chunks glibc keeps for reuse; hand them back before serving, or an idle server
-  // holds them for good (glibc: releases whole free pages, including below the heap top).
-  (void)malloc_trim(0);
 
   std::vector<std::thread> threads;
   threads.reserve(impl.io_threads - 1);

@@ -56,7 +56,10 @@ class Server {
   // Asks Run to shut down gracefully. Thread-safe.
   void Stop();
 
-  // Runs `task` every `interval` on the I/O context until shutdown (e.g. the sweeper).
+  // Runs `task` every `interval` until shutdown (e.g. the sweeper), on the worker pool: never on
+  // an I/O thread, so a slow task does not hold up requests. Runs of one task never overlap
+  // (the interval counts from the end of the previous run); shutdown waits for a run in
+  // progress.
   void Every(std::chrono::milliseconds interval, std::function<void()> task);
 
  private:

@@ -20,6 +20,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
@@ -1028,6 +1029,29 @@ TEST_F(ServerTest, StreamsCountAgainstMaxConnections) {
   Client second;
   ASSERT_TRUE(second.Connect(server.port()));  // The kernel accepts; the server closes.
   EXPECT_TRUE(second.ClosedByPeer());
+}
+
+TEST_F(ServerTest, EveryRunsOffTheIoThreadWithoutOverlapping) {
+  ServerOptions options = TestOptions();
+  options.threads = 1;  // The I/O thread is Run's caller.
+  RunningServer server(router_, options);
+  std::mutex mu;
+  std::vector<std::thread::id> ids;
+  std::atomic<int> running{0};
+  std::atomic<bool> overlapped{false};
+  std::promise<void> three;
+  server.server().Every(1ms, [&] {
+    if (running.fetch_add(1) != 0) overlapped = true;
+    std::this_thread::sleep_for(5ms);  // Longer than the interval.
+    running.fetch_sub(1);
+    const std::lock_guard lock(mu);
+    ids.push_back(std::this_thread::get_id());
+    if (ids.size() == 3) three.set_value();
+  });
+  ASSERT_EQ(three.get_future().wait_for(kOpTimeout), std::future_status::ready);
+  const std::lock_guard lock(mu);
+  for (const std::thread::id id : ids) EXPECT_NE(id, server.run_thread_id());
+  EXPECT_FALSE(overlapped.load());
 }
 
 TEST(ServerListenTest, ReportsUnusableAddresses) {

@@ -833,6 +833,7 @@ TEST_P(StoreConformanceTest, ConcurrentConsumersGetAVerificationAtMostOnce) {
   std::atomic<int> failed{0};
   std::latch start(kThreads);
   std::vector<std::thread> threads;
+  threads.reserve(kThreads);
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&] {
       start.arrive_and_wait();
