@@ -100,19 +100,23 @@ describe('@sessiond/client in chromium', () => {
     await a.evaluate((u) => window.client.signUp.email(u), newUser());
     const b = await env.clientTab('flight2');
     const log = env.trackRequests('/api/auth/token');
-    // 300 ms of added latency on the token route, so the second tab's refresh surely starts
-    // while the first tab's request is in flight, however loaded the machine is.
+    // The token route is held for 1 s, and tab B starts its refreshes only once tab A's request
+    // is on the wire: B then surely asks while A holds the lock, however loaded the machine is
+    // (starting both at once let a slow B begin after A had finished, and rightly fetch again).
     const slow = async (route) => {
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      await new Promise((resolve) => setTimeout(resolve, 1000));
       await route.continue();
     };
     await env.context.route('**/api/auth/token', slow);
-    // Each tab starts 10 refreshes at the same moment (the two pages run in parallel).
-    const [fromA, fromB] = await Promise.all(
-      [a, b].map((page) =>
-        page.evaluate(() => Promise.all(Array.from({ length: 10 }, () => window.client.refresh()))),
-      ),
-    );
+    const burst = (page) =>
+      page.evaluate(() => Promise.all(Array.from({ length: 10 }, () => window.client.refresh())));
+    const pendingA = burst(a);
+    const deadline = Date.now() + 10_000;
+    while (!log.some(([kind]) => kind === 'start')) {
+      assert.ok(Date.now() < deadline, 'tab A never sent its token request');
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    const [fromA, fromB] = await Promise.all([pendingA, burst(b)]);
     assert.equal(new Set(fromA).size, 1);
     assert.equal(new Set(fromB).size, 1);
     // Never two token requests in flight at once.

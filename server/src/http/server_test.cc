@@ -707,7 +707,7 @@ TEST_F(ServerTest, NoContentHasNoLengthAndHttp10KeepAliveIsHonoured) {
 
 TEST_F(ServerTest, LargeResponseIsWrittenWholeAndTheConnectionGoesOn) {
   // Far more than the socket buffers take at once: the rest is written asynchronously.
-  const std::string big(8 * 1024 * 1024, 'b');
+  const std::string big(std::size_t{8} << 20, 'b');
   router_.Add("GET", "/big", Text(big));
   RunningServer server(router_, TestOptions());
   Client client;
@@ -723,7 +723,7 @@ TEST_F(ServerTest, LargeResponseIsWrittenWholeAndTheConnectionGoesOn) {
 }
 
 TEST_F(ServerTest, ClientThatStopsReadingIsCutOffAtTheReadTimeout) {
-  router_.Add("GET", "/big", Text(std::string(64 * 1024 * 1024, 'b')));
+  router_.Add("GET", "/big", Text(std::string(std::size_t{64} << 20, 'b')));
   ServerOptions options = TestOptions();
   options.read_timeout_ms = 200;
   RunningServer server(router_, options);
@@ -991,7 +991,7 @@ TEST_F(ServerTest, StreamClientThatDoesNotReadIsDropped) {
   SinkSlot slot;
   router_.Add("GET", "/events", slot.EventStream());
   ServerOptions options = TestOptions();
-  options.max_stream_queue_bytes = 64 * 1024;
+  options.max_stream_queue_bytes = std::size_t{64} << 10;
   RunningServer server(router_, options);
   Client client;
   ASSERT_TRUE(client.Connect(server.port()));

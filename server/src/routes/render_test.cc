@@ -70,6 +70,21 @@ TEST(RenderTest, DatesAreToIso8601) {
   }
 }
 
+TEST(RenderTest, DatesMatchToIso8601AcrossTheRange) {
+  // A fixed pseudo-random walk over years -100..10100 (the renderer's own calendar arithmetic
+  // against std::chrono's, through ToIso8601).
+  std::uint64_t state = 0x9e3779b97f4a7c15ULL;
+  for (int i = 0; i < 3000; ++i) {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    const auto span = static_cast<std::uint64_t>(320'000'000'000'000LL);
+    const std::int64_t ms = static_cast<std::int64_t>(state % span) - 65'000'000'000'000LL;
+    store::Session s = SampleSession();
+    s.expires_at = FromUnixMillis(ms);
+    ASSERT_EQ(RenderSessionAndUser(s, kHandle, SampleUser()), Reference(s, kHandle, SampleUser()))
+        << ms;
+  }
+}
+
 TEST(RenderTest, StringsAreEscapedAsBoostJsonDoes) {
   // Every byte value, in the fields that carry client-supplied text.
   std::string every_byte;
