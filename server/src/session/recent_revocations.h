@@ -15,9 +15,9 @@
 #include <span>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 
 #include "common/clock.h"
+#include "common/string_map.h"
 
 namespace sessiond::session {
 
@@ -46,16 +46,9 @@ class RecentRevocations {
   void Unsubscribe(std::uint64_t id);
 
  private:
-  struct StringHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const noexcept {
-      return std::hash<std::string_view>{}(s);
-    }
-  };
-
   const seconds retention_;
   mutable std::shared_mutex mu_;
-  std::unordered_map<std::string, TimePoint, StringHash, std::equal_to<>> revoked_;  // Guarded.
+  StringMap<TimePoint> revoked_;  // Guarded by mu_.
   std::mutex listeners_mu_;
   std::map<std::uint64_t, Listener> listeners_;  // Guarded by listeners_mu_.
   std::uint64_t next_listener_ = 1;              // Guarded by listeners_mu_.

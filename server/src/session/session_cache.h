@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "common/string_map.h"
 #include "store/store.h"
 
 namespace sessiond::session {
@@ -69,15 +70,6 @@ class SessionCache {
   [[nodiscard]] milliseconds max_age() const { return max_age_; }
 
  private:
-  struct StringHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const noexcept {
-      return std::hash<std::string_view>{}(s);
-    }
-  };
-  template <class V>
-  using StringMap = std::unordered_map<std::string, V, StringHash, std::equal_to<>>;
-
   // Removes the entry for `token_hash` and its index records. Caller holds mu_ exclusively.
   void EraseLocked(std::string_view token_hash);
   // Drops entries older than max_age at `now`, and the oldest while more than `keep` remain.

@@ -20,6 +20,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "common/string_map.h"
 #include "store/store.h"
 
 namespace sessiond::store {
@@ -65,17 +66,6 @@ class MemoryStore final : public Store {
   [[nodiscard]] Result<std::int64_t> DeleteRevocationsBefore(TimePoint before) override;
 
  private:
-  // Transparent hashing so lookups by std::string_view do not allocate.
-  struct StringHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const noexcept {
-      return std::hash<std::string_view>{}(s);
-    }
-  };
-  template <class V>
-  using StringMap = std::unordered_map<std::string, V, StringHash, std::equal_to<>>;
-  using StringSet = std::unordered_set<std::string, StringHash, std::equal_to<>>;
-
   // A user and the one account CreateUser stored with it.
   struct UserRecord {
     User user;

@@ -49,23 +49,6 @@ using testing::StoreConformanceTest;
 using testing::StoreFactory;
 using testing::StoreFactoryName;
 
-// NOLINTBEGIN(bugprone-macro-parentheses)
-#define ASSERT_OK_AND_ASSIGN(lhs, expr)                                             \
-  auto lhs##_result = (expr);                                                       \
-  ASSERT_TRUE(lhs##_result.has_value())                                             \
-      << #expr << " failed: " << static_cast<int>(lhs##_result.error().code) << " " \
-      << lhs##_result.error().detail;                                               \
-  auto lhs = std::move(*lhs##_result)
-// NOLINTEND(bugprone-macro-parentheses)
-
-#define ASSERT_OK(expr)                                                             \
-  do {                                                                              \
-    auto ok_result_ = (expr);                                                       \
-    ASSERT_TRUE(ok_result_.has_value())                                             \
-        << #expr << " failed: " << static_cast<int>(ok_result_.error().code) << " " \
-        << ok_result_.error().detail;                                               \
-  } while (false)
-
 // Migrations log at info level for every fresh schema; keep the test output to what matters.
 const bool kQuietLogs = [] {
   spdlog::set_level(spdlog::level::warn);
@@ -264,10 +247,10 @@ class PostgresStoreTest : public ::testing::Test {
 TEST_F(PostgresStoreTest, MigrateRecordsEveryVersionOnceAndReturnsTheLatest) {
   auto store = OpenStore({}, /*migrate=*/false);
   ASSERT_NE(store, nullptr);
-  ASSERT_OK_AND_ASSIGN(version, store->Migrate());
+  SESSIOND_ASSERT_OK_AND_ASSIGN(version, store->Migrate());
   EXPECT_EQ(version, postgres_internal::LatestPostgresSchemaVersion());
   EXPECT_EQ(version, 3);
-  ASSERT_OK_AND_ASSIGN(again, store->Migrate());
+  SESSIOND_ASSERT_OK_AND_ASSIGN(again, store->Migrate());
   EXPECT_EQ(again, version);
   EXPECT_EQ(Q("SELECT string_agg(version::text, ',' ORDER BY version) FROM " + schema_ +
               ".schema_migrations"),
@@ -335,7 +318,7 @@ TEST_F(PostgresStoreTest, ConcurrentMigratorsApplyEachVersionOnce) {
   EXPECT_EQ(Q("SELECT count(*) FROM " + schema_ + ".schema_migrations"), "3");
   // And the schema works.
   CreateUser(*stores[0], "u1");
-  ASSERT_OK_AND_ASSIGN(found, stores[3]->FindUserById("u1"));
+  SESSIOND_ASSERT_OK_AND_ASSIGN(found, stores[3]->FindUserById("u1"));
   EXPECT_TRUE(found.has_value());
 }
 
@@ -346,9 +329,9 @@ TEST_F(PostgresStoreTest, SchemasInOneDatabaseAreIndependent) {
   auto second = OpenStore({.url = SchemaUrl(other_schema)});
   ASSERT_NE(second, nullptr);
   CreateUser(*first, "u1");
-  ASSERT_OK_AND_ASSIGN(in_first, first->FindUserById("u1"));
+  SESSIOND_ASSERT_OK_AND_ASSIGN(in_first, first->FindUserById("u1"));
   EXPECT_TRUE(in_first.has_value());
-  ASSERT_OK_AND_ASSIGN(in_second, second->FindUserById("u1"));
+  SESSIOND_ASSERT_OK_AND_ASSIGN(in_second, second->FindUserById("u1"));
   EXPECT_FALSE(in_second.has_value());
 }
 
@@ -437,7 +420,7 @@ TEST_F(PostgresStoreTest, TextWithANulCharacterIsValidationAndWritesNothing) {
   auto created = store->CreateUser(user, account);
   ASSERT_FALSE(created.has_value());
   EXPECT_EQ(created.error().code, ErrorCode::kValidation);
-  ASSERT_OK_AND_ASSIGN(found, store->FindUserById("u1"));
+  SESSIOND_ASSERT_OK_AND_ASSIGN(found, store->FindUserById("u1"));
   EXPECT_FALSE(found.has_value());
 }
 
@@ -464,7 +447,7 @@ TEST_F(PostgresStoreTest, StatementTimeoutIsServiceUnavailableAndKeepsTheConnect
   std::printf("[ figure ] statement_timeout=300 ms -> kServiceUnavailable after %ld ms\n", elapsed);
 
   // The server cancelled the statement; the connection is fine and is kept.
-  ASSERT_OK_AND_ASSIGN(found, store->FindUserById("u1"));
+  SESSIOND_ASSERT_OK_AND_ASSIGN(found, store->FindUserById("u1"));
   EXPECT_TRUE(found.has_value());
   EXPECT_EQ(store->connects(), connects);
 }
@@ -499,7 +482,7 @@ TEST_F(PostgresStoreTest, ACallWaitsForAFreeConnectionAtMostPoolTimeout) {
 
   ASSERT_TRUE(holder_result.has_value()) << holder_result.error().detail;
   EXPECT_TRUE(holder_result->has_value());
-  ASSERT_OK(store->Ping());
+  SESSIOND_ASSERT_OK(store->Ping());
 }
 
 // A server that stops answering mid-statement (frozen process, network partition): the server
@@ -527,7 +510,7 @@ TEST_F(PostgresStoreTest, AFrozenServerCostsTheStatementTimeoutPlusGrace) {
   std::printf("[ figure ] frozen backend, statement_timeout=300 ms -> 503 after %ld ms\n", elapsed);
 
   // The connection was out of step and is replaced by a new one.
-  ASSERT_OK_AND_ASSIGN(found, store->FindUserById("u1"));
+  SESSIOND_ASSERT_OK_AND_ASSIGN(found, store->FindUserById("u1"));
   EXPECT_TRUE(found.has_value());
   EXPECT_EQ(store->connects(), 2u);
 }
@@ -603,11 +586,11 @@ TEST_F(PostgresStoreTest, RecoversWithoutARestartWhenTheServerComesBack) {
   // The very first calls succeed: stale connections are noticed before use and replaced. One
   // slot was reset during the outage; the other still holds its pre-restart connection, and
   // both are used here at once.
-  ASSERT_OK_AND_ASSIGN(found, store->FindUserById("u1"));
+  SESSIOND_ASSERT_OK_AND_ASSIGN(found, store->FindUserById("u1"));
   ASSERT_TRUE(found.has_value());
   EXPECT_TRUE(both_slots_busy());
   CreateUser(*store, "u2");
-  ASSERT_OK(store->Ping());
+  SESSIOND_ASSERT_OK(store->Ping());
   EXPECT_EQ(store->connects(), connects_before + 2);
 }
 
@@ -725,7 +708,7 @@ TEST_F(PostgresStoreTest, IdempotentCallsRetryOnceOnAConnectionLostUnseen) {
 
   // A read is retried on a new connection: the caller sees no error.
   proxy.CutOpenConnections();
-  ASSERT_OK_AND_ASSIGN(found, store->FindUserById("u1"));
+  SESSIOND_ASSERT_OK_AND_ASSIGN(found, store->FindUserById("u1"));
   EXPECT_TRUE(found.has_value());
   EXPECT_EQ(store->connects(), 2u);
 
@@ -736,7 +719,7 @@ TEST_F(PostgresStoreTest, IdempotentCallsRetryOnceOnAConnectionLostUnseen) {
   EXPECT_EQ(deleted.error().code, ErrorCode::kServiceUnavailable);
   EXPECT_EQ(store->connects(), 2u);
   // And the next call reconnects.
-  ASSERT_OK(store->Ping());
+  SESSIOND_ASSERT_OK(store->Ping());
   EXPECT_EQ(store->connects(), 3u);
 }
 
@@ -755,13 +738,13 @@ TEST_F(PostgresStoreTest, ReplicasSeeEachOthersWrites) {
                   .expires_at = clock_.Now() + std::chrono::hours(1),
                   .created_at = clock_.Now(),
                   .updated_at = clock_.Now()};
-  ASSERT_OK(a->CreateSession(session));
-  ASSERT_OK_AND_ASSIGN(found, b->FindSessionByTokenHash(session.token_hash));
+  SESSIOND_ASSERT_OK(a->CreateSession(session));
+  SESSIOND_ASSERT_OK_AND_ASSIGN(found, b->FindSessionByTokenHash(session.token_hash));
   ASSERT_TRUE(found.has_value());
   EXPECT_EQ(found->session.id, "s1");
-  ASSERT_OK_AND_ASSIGN(deleted, b->DeleteUserSessions("u1", std::nullopt));
+  SESSIOND_ASSERT_OK_AND_ASSIGN(deleted, b->DeleteUserSessions("u1", std::nullopt));
   EXPECT_EQ(deleted, std::vector<std::string>{"s1"});
-  ASSERT_OK_AND_ASSIGN(gone, a->FindSessionByTokenHash(session.token_hash));
+  SESSIOND_ASSERT_OK_AND_ASSIGN(gone, a->FindSessionByTokenHash(session.token_hash));
   EXPECT_FALSE(gone.has_value());
 }
 
@@ -773,11 +756,11 @@ TEST_F(PostgresStoreTest, ConcurrentConsumersOnTwoReplicasGetEachVerificationOnc
   ASSERT_NE(a, nullptr);
   ASSERT_NE(b, nullptr);
   for (int i = 0; i < kTokens; ++i) {
-    ASSERT_OK(a->CreateVerification({.id = "v" + std::to_string(i),
-                                     .identifier = "one-time-token:" + std::to_string(i),
-                                     .value = "session-" + std::to_string(i),
-                                     .expires_at = clock_.Now() + std::chrono::minutes(3),
-                                     .created_at = clock_.Now()}));
+    SESSIOND_ASSERT_OK(a->CreateVerification({.id = "v" + std::to_string(i),
+                                              .identifier = "one-time-token:" + std::to_string(i),
+                                              .value = "session-" + std::to_string(i),
+                                              .expires_at = clock_.Now() + std::chrono::minutes(3),
+                                              .created_at = clock_.Now()}));
   }
   std::mutex mu;
   std::map<std::string, int> wins;  // identifier → times handed out.
@@ -823,13 +806,13 @@ TEST_F(PostgresStoreTest, ARevocationNeverBecomesVisibleBeforeAnEarlierSeq) {
     added = writer->AddRevocations(ids, clock_.Now());
   });
   const bool waited = WaitUntilBlockedOnLock(app);
-  ASSERT_OK_AND_ASSIGN(while_open, reader->ListRevocations(0, 100));
+  SESSIOND_ASSERT_OK_AND_ASSIGN(while_open, reader->ListRevocations(0, 100));
   Q("COMMIT");
   adder.join();
   EXPECT_TRUE(waited) << "AddRevocations did not wait for the earlier, uncommitted seq";
   EXPECT_TRUE(while_open.empty()) << "a reader saw a later seq while an earlier one was open";
   ASSERT_TRUE(added.has_value()) << added.error().detail;
-  ASSERT_OK_AND_ASSIGN(all, reader->ListRevocations(0, 100));
+  SESSIOND_ASSERT_OK_AND_ASSIGN(all, reader->ListRevocations(0, 100));
   ASSERT_EQ(all.size(), 2u);
   EXPECT_EQ(all[0].session_id, "first");
   EXPECT_EQ(all[1].session_id, "second");

@@ -80,25 +80,6 @@ std::vector<std::string> Ids(const std::vector<Session>& sessions) {
   return ids;
 }
 
-// Unwraps a Result in a test, failing it with the error's detail.
-// lhs names a variable, which cannot be parenthesised.
-// NOLINTBEGIN(bugprone-macro-parentheses)
-#define SESSIOND_ASSERT_OK_AND_ASSIGN(lhs, expr)                                    \
-  auto lhs##_result = (expr);                                                       \
-  ASSERT_TRUE(lhs##_result.has_value())                                             \
-      << #expr << " failed: " << static_cast<int>(lhs##_result.error().code) << " " \
-      << lhs##_result.error().detail;                                               \
-  auto lhs = std::move(*lhs##_result)
-// NOLINTEND(bugprone-macro-parentheses)
-
-#define SESSIOND_ASSERT_OK(expr)                                                    \
-  do {                                                                              \
-    auto ok_result_ = (expr);                                                       \
-    ASSERT_TRUE(ok_result_.has_value())                                             \
-        << #expr << " failed: " << static_cast<int>(ok_result_.error().code) << " " \
-        << ok_result_.error().detail;                                               \
-  } while (false)
-
 }  // namespace
 
 std::string StoreFactoryName(const ::testing::TestParamInfo<StoreFactory>& info) {

@@ -21,11 +21,31 @@
 #include <memory>
 #include <ostream>
 #include <string>
+#include <utility>
 
 #include <gtest/gtest.h>
 
 #include "store/store.h"
 #include "testing/fake_clock.h"
+
+// Unwraps a Result in a test (any store test may use these), failing it with the error's detail.
+// lhs names a variable, which cannot be parenthesised.
+// NOLINTBEGIN(bugprone-macro-parentheses)
+#define SESSIOND_ASSERT_OK_AND_ASSIGN(lhs, expr)                                    \
+  auto lhs##_result = (expr);                                                       \
+  ASSERT_TRUE(lhs##_result.has_value())                                             \
+      << #expr << " failed: " << static_cast<int>(lhs##_result.error().code) << " " \
+      << lhs##_result.error().detail;                                               \
+  auto lhs = std::move(*lhs##_result)
+// NOLINTEND(bugprone-macro-parentheses)
+
+#define SESSIOND_ASSERT_OK(expr)                                                    \
+  do {                                                                              \
+    auto ok_result_ = (expr);                                                       \
+    ASSERT_TRUE(ok_result_.has_value())                                             \
+        << #expr << " failed: " << static_cast<int>(ok_result_.error().code) << " " \
+        << ok_result_.error().detail;                                               \
+  } while (false)
 
 namespace sessiond::store::testing {
 
