@@ -599,12 +599,13 @@ better_auth_start() { # DB COOKIE_CACHE(0|1) → PID, READY_MS, BASE
     start_server "$WORK/better-auth.log" "$BASE/api/auth/ok" node "$BENCH_DIR/better-auth/server.mjs"
 }
 
-bench_better_auth() { # COOKIE_CACHE(0|1)
-  local cache=$1 label db pid ready idle load peak
+# One Better Auth pass on either database: START_FN TARGET CACHE starts it (TARGET: its SQLite
+# file or PostgreSQL URL), `seed SEED_KIND TARGET N` stores N sessions; NOTE goes in the report.
+better_auth_pass() { # COOKIE_CACHE(0|1) START_FN SEED_KIND TARGET NOTE
+  local cache=$1 start_fn=$2 seed_kind=$3 target=$4 note=$5 label pid ready idle load peak
   label="Better Auth (cache $([[ $cache == 1 ]] && echo on || echo off))"
-  mkdir -p "$WORK/ba-$cache"; db=$WORK/ba-$cache/better-auth.db
   log "$label: starting"
-  if ! better_auth_start "$db" "$cache"; then
+  if ! "$start_fn" "$target" "$cache"; then
     fail "$label did not start"
     emit kind=server_error server="$label" error="$START_ERROR"
     return
@@ -616,7 +617,7 @@ bench_better_auth() { # COOKIE_CACHE(0|1)
     stop_pid "$pid"; return
   fi
   local small_ok=1
-  seed better_auth "$db" "$SCALE_SMALL" || small_ok=0
+  seed "$seed_kind" "$target" "$SCALE_SMALL" || small_ok=0
   : >"$WORK/load_rss"
   auth_read_scenarios "$label" "$BASE" "$pid"
   local rps_small=$WRK_RPS_COOKIE
@@ -627,13 +628,13 @@ bench_better_auth() { # COOKIE_CACHE(0|1)
   fi
   peak=$(rss_kb "$pid" VmHWM)
   emit kind=footprint server="$label" ready_ms:="$ready" idle_rss_kb:="$idle" \
-    load_rss_kb:="${load:-null}" peak_rss_kb:="$peak" note="node $(node -v)"
+    load_rss_kb:="${load:-null}" peak_rss_kb:="$peak" note="$note"
   stop_pid "$pid"
 
   # Scale, with the cache off (with it on, get-session does not read the table at all).
   if [[ $cache == 0 ]]; then
-    if ((small_ok)) && seed better_auth "$db" "$SCALE_LARGE"; then
-      if better_auth_start "$db" 0; then
+    if ((small_ok)) && seed "$seed_kind" "$target" "$SCALE_LARGE"; then
+      if "$start_fn" "$target" 0; then
         pid=$PID
         emit kind=footprint_large server="$label" ready_ms:="$READY_MS" \
           idle_rss_kb:="$(rss_kb "$pid")" sessions:="$SEEDED"
@@ -649,6 +650,12 @@ bench_better_auth() { # COOKIE_CACHE(0|1)
       emit kind=scale server="$label" error="seeding failed: ${SEED_ERROR:-?}"
     fi
   fi
+}
+
+bench_better_auth() { # COOKIE_CACHE(0|1)
+  local cache=$1 db
+  mkdir -p "$WORK/ba-$cache"; db=$WORK/ba-$cache/better-auth.db
+  better_auth_pass "$cache" better_auth_start better_auth "$db" "node $(node -v)"
 }
 
 # ---------------------------------------------------------------------------------------------

@@ -223,55 +223,10 @@ better_auth_pg_start() { # URL COOKIE_CACHE(0|1) → PID, READY_MS, BASE
 }
 
 bench_better_auth_pg() { # COOKIE_CACHE(0|1)
-  local cache=$1 label url pid ready idle load peak
-  label="Better Auth (cache $([[ $cache == 1 ]] && echo on || echo off))"
+  local cache=$1 url
   url=$(pg_url_for "bench_ba_$([[ $cache == 1 ]] && echo on || echo off)")
-  log "$label: starting"
-  if ! better_auth_pg_start "$url" "$cache"; then
-    fail "$label did not start"
-    emit kind=server_error server="$label" error="$START_ERROR"
-    return
-  fi
-  pid=$PID; ready=$READY_MS; idle=$(rss_kb "$pid")
-  log "$label: ready in $ready ms, idle RSS $idle kB"
-  if ! sign_up_bench_user "$BASE"; then
-    fail "$label: sign-up of the benchmark user failed"
-    stop_pid "$pid"; return
-  fi
-  local small_ok=1
-  seed better_auth_pg "$url" "$SCALE_SMALL" || small_ok=0
-  : >"$WORK/load_rss"
-  auth_read_scenarios "$label" "$BASE" "$pid"
-  local rps_small=$WRK_RPS_COOKIE
-  load=$(cat "$WORK/load_rss" 2>/dev/null || true)
-  stale_check "$label" "$BASE"
-  if [[ $cache == 0 ]]; then
-    signin_scenario "$label" "$BASE" "signin-$(date +%s%N)@bench.invalid"
-  fi
-  peak=$(rss_kb "$pid" VmHWM)
-  emit kind=footprint server="$label" ready_ms:="$ready" idle_rss_kb:="$idle" \
-    load_rss_kb:="${load:-null}" peak_rss_kb:="$peak" note="node $(node -v), pg Pool (max 10)"
-  stop_pid "$pid"
-
-  # Scale, with the cache off (with it on, get-session does not read the table at all).
-  if [[ $cache == 0 ]]; then
-    if ((small_ok)) && seed better_auth_pg "$url" "$SCALE_LARGE"; then
-      if better_auth_pg_start "$url" 0; then
-        pid=$PID
-        emit kind=footprint_large server="$label" ready_ms:="$READY_MS" \
-          idle_rss_kb:="$(rss_kb "$pid")" sessions:="$SEEDED"
-        scenario "get-session (cookie) @ large" "$label" "$BASE" /api/auth/get-session cookie.lua "" \
-          GET /api/auth/get-session --cookie "$BENCH_COOKIE"
-        emit kind=scale server="$label" small:="$SCALE_SMALL" large:="$SEEDED" \
-          small_rps:="${rps_small:-0}" large_rps:="$WRK_RPS"
-        stop_pid "$pid"
-      else
-        fail "$label did not start with $SCALE_LARGE sessions: $START_ERROR"
-      fi
-    else
-      emit kind=scale server="$label" error="seeding failed: ${SEED_ERROR:-?}"
-    fi
-  fi
+  better_auth_pass "$cache" better_auth_pg_start better_auth_pg "$url" \
+    "node $(node -v), pg Pool (max 10)"
 }
 
 # The whole pass: the server, then sessiond and Better Auth (cache off, on) on it. Its records
