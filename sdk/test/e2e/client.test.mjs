@@ -100,11 +100,24 @@ describe('@sessiond/client in chromium', () => {
     await a.evaluate((u) => window.client.signUp.email(u), newUser());
     const b = await env.clientTab('flight2');
     const log = env.trackRequests('/api/auth/token');
-    // The token route is held for 1 s, and tab B starts its refreshes only once tab A's request
-    // is on the wire: B then surely asks while A holds the lock, however loaded the machine is
-    // (starting both at once let a slow B begin after A had finished, and rightly fetch again).
+    // Tab A's token request is held at the network until tab B is queued for the refresh lock
+    // (navigator.locks.query() shows it pending), so B surely asks while A holds the lock,
+    // however loaded the machine is. Starting both at once let a slow B begin after A had
+    // finished — and then rightly fetch a token of its own.
+    let held = false;
+    const bWaiting = async () => {
+      const deadline = Date.now() + 10_000;
+      while (Date.now() < deadline) {
+        const pending = await a.evaluate(async () => (await navigator.locks.query()).pending);
+        if (pending.length > 0) return;
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    };
     const slow = async (route) => {
-      await new Promise((resolve) => setTimeout(resolve, 1000));
+      if (!held) {
+        held = true;
+        await bWaiting();
+      }
       await route.continue();
     };
     await env.context.route('**/api/auth/token', slow);
@@ -112,7 +125,7 @@ describe('@sessiond/client in chromium', () => {
       page.evaluate(() => Promise.all(Array.from({ length: 10 }, () => window.client.refresh())));
     const pendingA = burst(a);
     const deadline = Date.now() + 10_000;
-    while (!log.some(([kind]) => kind === 'start')) {
+    while (!held) {
       assert.ok(Date.now() < deadline, 'tab A never sent its token request');
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
