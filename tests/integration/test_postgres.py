@@ -79,17 +79,23 @@ class ThrowawayPostgres:
         return schema, f"{url}?options=-csearch_path%3D{schema}"
 
 
+def started_postgres() -> ThrowawayPostgres:
+    """A started throwaway server; nothing is left behind if it fails to start."""
+    pg = ThrowawayPostgres()
+    try:
+        pg.start()
+    except Exception:
+        pg.destroy()
+        raise
+    return pg
+
+
 PG: ThrowawayPostgres | None = None
 
 
 def setUpModule() -> None:
     global PG
-    PG = ThrowawayPostgres()
-    try:
-        PG.start()
-    except Exception:
-        PG.destroy()
-        raise
+    PG = started_postgres()
 
 
 def tearDownModule() -> None:

@@ -29,7 +29,7 @@ import uuid
 from pathlib import Path
 
 from sessiond_harness import COOKIE_NAME, Server, unique_email
-from test_postgres import ThrowawayPostgres
+from test_postgres import ThrowawayPostgres, started_postgres
 
 DATA_COOKIE = "better-auth.session_data"
 GET_SESSION = "/api/auth/get-session"
@@ -50,12 +50,7 @@ PG: ThrowawayPostgres | None = None
 
 def setUpModule() -> None:
     global PG
-    PG = ThrowawayPostgres()
-    try:
-        PG.start()
-    except Exception:
-        PG.destroy()
-        raise
+    PG = started_postgres()
 
 
 def tearDownModule() -> None:

@@ -41,11 +41,7 @@ http::Response SessionCreated(const RouteContext& ctx, const session::NewSession
   if (sign_in && callback_url) body["url"] = *callback_url;
   body["user"] = RenderUser(s.user);
   http::Response r = JsonResponse(200, body);
-  // Better Auth's bearer plugin: the signed token for clients that cannot hold cookies.
-  r.headers.Add("access-control-expose-headers", "set-auth-token");
-  r.headers.Add("set-auth-token", ctx.cookies.Signed(s.token));
-  r.headers.Add("set-cookie", ctx.cookies.Issue(s.token, s.session.remember_me));
-  AddCookieCache(ctx, {s.session, s.user, false}, s.token, r);
+  IssueSession(ctx, s, r);
   NoStore(r);
   return r;
 }
@@ -243,10 +239,7 @@ http::Response VerifyOneTimeToken(const RouteContext& ctx, const http::Request& 
       RenderSession(redeemed->session, ctx.sessions.RevocationHandle(redeemed->session));
   out["user"] = RenderUser(redeemed->user);
   http::Response r = JsonResponse(200, out);
-  r.headers.Add("access-control-expose-headers", "set-auth-token");
-  r.headers.Add("set-auth-token", ctx.cookies.Signed(redeemed->token));
-  r.headers.Add("set-cookie", ctx.cookies.Issue(redeemed->token, redeemed->session.remember_me));
-  AddCookieCache(ctx, {redeemed->session, redeemed->user, false}, redeemed->token, r);
+  IssueSession(ctx, *redeemed, r);
   NoStore(r);
   return r;
 }

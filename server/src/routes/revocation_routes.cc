@@ -81,22 +81,37 @@ class RevocationStream : public std::enable_shared_from_this<RevocationStream> {
     std::int64_t cursor = 0;
   };
 
-  // Sends every revocation after `after` to `follower`. False if the client is gone or the
-  // store failed (the stream then ends; the client reconnects with Last-Event-ID).
-  bool SendAfter(Follower& follower, std::int64_t after) {
+  // Every revocation after `after`, page by page; nullopt (logged) if the store failed.
+  std::optional<std::vector<store::Revocation>> ReadAfter(std::int64_t after) {
+    std::vector<store::Revocation> all;
     for (;;) {
       auto page = sessions_.RevocationsSince(after, kPageSize);
       if (!page) {
         spdlog::warn("revocation stream: store read failed: {}", page.error().detail);
-        return false;
+        return std::nullopt;
       }
-      for (const store::Revocation& r : *page) {
-        if (!follower.sink->Send(EventText(r))) return false;
-        follower.cursor = r.seq;
-      }
-      if (page->size() < kPageSize) return true;
+      all.insert(all.end(), page->begin(), page->end());
+      if (page->size() < kPageSize) return all;
       after = page->back().seq;
     }
+  }
+
+  // Sends `follower` the revocations in `list` past its cursor, advancing it. False once the
+  // client is gone.
+  static bool SendNew(Follower& follower, const std::vector<store::Revocation>& list) {
+    for (const store::Revocation& r : list) {
+      if (r.seq <= follower.cursor) continue;
+      if (!follower.sink->Send(EventText(r))) return false;
+      follower.cursor = r.seq;
+    }
+    return true;
+  }
+
+  // Sends every revocation after `after` to `follower`. False if the client is gone or the
+  // store failed (the stream then ends; the client reconnects with Last-Event-ID).
+  bool SendAfter(Follower& follower, std::int64_t after) {
+    auto backlog = ReadAfter(after);
+    return backlog && SendNew(follower, *backlog);
   }
 
   // Called on the revoking thread after each revocation (or peer notification).
@@ -106,26 +121,11 @@ class RevocationStream : public std::enable_shared_from_this<RevocationStream> {
     if (followers_.empty()) return;
     std::int64_t from = std::numeric_limits<std::int64_t>::max();
     for (const Follower& f : followers_) from = std::min(from, f.cursor);
-    std::vector<store::Revocation> fresh;
-    for (;;) {
-      auto page = sessions_.RevocationsSince(from, kPageSize);
-      if (!page) {
-        // Followers keep their cursors; the next revocation (or their reconnect) catches up.
-        spdlog::warn("revocation stream: store read failed: {}", page.error().detail);
-        return;
-      }
-      fresh.insert(fresh.end(), page->begin(), page->end());
-      if (page->size() < kPageSize) break;
-      from = page->back().seq;
-    }
-    std::erase_if(followers_, [&fresh](Follower& f) {
-      for (const store::Revocation& r : fresh) {
-        if (r.seq <= f.cursor) continue;
-        if (!f.sink->Send(EventText(r))) return true;
-        f.cursor = r.seq;
-      }
-      return false;
-    });
+    // On a store failure followers keep their cursors; the next revocation (or their
+    // reconnect) catches up.
+    auto fresh = ReadAfter(from);
+    if (!fresh) return;
+    std::erase_if(followers_, [&fresh](Follower& f) { return !SendNew(f, *fresh); });
   }
 
   session::SessionService& sessions_;

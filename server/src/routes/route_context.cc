@@ -53,6 +53,13 @@ void AddRenewal(const RouteContext& ctx, const Caller& caller, http::Response& r
   AddCookieCache(ctx, caller.active, token, response);
 }
 
+void IssueSession(const RouteContext& ctx, const session::NewSession& s, http::Response& response) {
+  response.headers.Add("access-control-expose-headers", "set-auth-token");
+  response.headers.Add("set-auth-token", ctx.cookies.Signed(s.token));
+  response.headers.Add("set-cookie", ctx.cookies.Issue(s.token, s.session.remember_me));
+  AddCookieCache(ctx, {s.session, s.user, false}, s.token, response);
+}
+
 void AddCookieCache(const RouteContext& ctx, const session::ActiveSession& active,
                     std::string_view token, http::Response& response) {
   if (ctx.cookie_cache == nullptr) return;

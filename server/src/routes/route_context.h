@@ -87,6 +87,11 @@ struct Caller {
 // session from the database).
 void AddRenewal(const RouteContext& ctx, const Caller& caller, http::Response& response);
 
+// Hands a session just created (sign-up, sign-in, change-password, one-time token) to the
+// client: Better Auth's set-auth-token header (the signed token, for clients that cannot hold
+// cookies), the session cookie and its cookie-cache copy.
+void IssueSession(const RouteContext& ctx, const session::NewSession& s, http::Response& response);
+
 // With the cookie cache on, the session_data cookie caching `active` for the holder of `token`
 // (sign-in, sign-up, change-password: a session that just began). Nothing when it is off.
 void AddCookieCache(const RouteContext& ctx, const session::ActiveSession& active,

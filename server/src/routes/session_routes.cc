@@ -95,11 +95,8 @@ http::Response ChangePassword(const RouteContext& ctx, const http::Request& requ
   out["token"] = fresh->token;
   out["user"] = RenderUser(fresh->user);
   http::Response r = JsonResponse(200, out);
-  r.headers.Add("access-control-expose-headers", "set-auth-token");
-  r.headers.Add("set-auth-token", ctx.cookies.Signed(fresh->token));
-  r.headers.Add("set-cookie", ctx.cookies.Issue(fresh->token, fresh->session.remember_me));
-  // The old session's copy (if any) is replaced by one of the new session.
-  AddCookieCache(ctx, {fresh->session, fresh->user, false}, fresh->token, r);
+  // The old session's cookie-cache copy (if any) is replaced by one of the new session.
+  IssueSession(ctx, *fresh, r);
   NoStore(r);
   return r;
 }

@@ -310,11 +310,7 @@ Result<void> SessionService::SignOut(std::string_view token) {
   auto found = store_.FindSessionByTokenHash(token::HashSessionToken(token));
   if (!found) return std::unexpected(found.error());
   if (!found->has_value()) return {};
-  const std::string ids[] = {(*found)->session.id};
-  if (auto recorded = RecordRevoked(ids); !recorded) return recorded;
-  auto deleted = store_.DeleteSession(ids[0]);
-  if (!deleted) return std::unexpected(deleted.error());
-  return {};
+  return EndSession((*found)->session.id);
 }
 
 Result<std::int64_t> SessionService::SweepExpired() {
@@ -339,6 +335,14 @@ Result<void> SessionService::RecordRevoked(std::span<const std::string> session_
   return {};
 }
 
+Result<void> SessionService::EndSession(const std::string& session_id) {
+  const std::string ids[] = {session_id};
+  if (auto recorded = RecordRevoked(ids); !recorded) return recorded;
+  auto deleted = store_.DeleteSession(session_id);
+  if (!deleted) return std::unexpected(deleted.error());
+  return {};
+}
+
 Result<int> SessionService::EndUserSessions(std::string_view user_id,
                                             std::optional<std::string_view> keep) {
   // Record the sessions we know of first, then delete; a session created in between is recorded
@@ -358,21 +362,6 @@ Result<int> SessionService::EndUserSessions(std::string_view user_id,
   }
   if (auto recorded = RecordRevoked(late); !recorded) return std::unexpected(recorded.error());
   return static_cast<int>(deleted->size());
-}
-
-Result<void> SessionService::LoadRecentRevocations() {
-  constexpr std::size_t kPage = 1000;
-  std::int64_t after = 0;
-  for (;;) {
-    auto page = store_.ListRevocations(after, kPage);
-    if (!page) return std::unexpected(page.error());
-    for (const store::Revocation& r : *page) {
-      const std::string ids[] = {r.session_id};
-      recent_.Add(ids, r.revoked_at);
-    }
-    if (page->size() < kPage) return {};
-    after = page->back().seq;
-  }
 }
 
 Result<std::vector<store::Revocation>> SessionService::RevocationsSince(std::int64_t after_seq,
@@ -448,10 +437,7 @@ Result<std::optional<std::string>> SessionService::RevokeSession(std::string_vie
     // Compare in constant time: a handle is not a credential, but it need not leak either.
     if (crypto::ConstantTimeEquals(RevocationHandle(s), handle_or_token) ||
         (!token_hash.empty() && crypto::ConstantTimeEquals(s.token_hash, token_hash))) {
-      const std::string ids[] = {s.id};
-      if (auto recorded = RecordRevoked(ids); !recorded) return std::unexpected(recorded.error());
-      auto deleted = store_.DeleteSession(s.id);
-      if (!deleted) return std::unexpected(deleted.error());
+      if (auto ended = EndSession(s.id); !ended) return std::unexpected(ended.error());
       return std::optional<std::string>(s.id);
     }
   }
@@ -493,10 +479,7 @@ Result<NewSession> SessionService::ChangePassword(const ActiveSession& caller,
     }
     return fresh;
   }
-  const std::string replaced[] = {caller.session.id};
-  if (auto recorded = RecordRevoked(replaced); !recorded) return std::unexpected(recorded.error());
-  auto ended = store_.DeleteSession(caller.session.id);
-  if (!ended) return std::unexpected(ended.error());
+  if (auto ended = EndSession(caller.session.id); !ended) return std::unexpected(ended.error());
   return fresh;
 }
 

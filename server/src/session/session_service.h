@@ -229,10 +229,6 @@ class SessionService {
   // The in-memory record behind IsRevoked; subscribe to hear of each revocation as it happens.
   [[nodiscard]] RecentRevocations& recent_revocations() { return recent_; }
 
-  // Loads the revocations the store still retains into memory (at start-up, so IsRevoked knows
-  // of revocations made before a restart or by another replica).
-  [[nodiscard]] Result<void> LoadRecentRevocations();
-
   // Revocations after the cursor `after_seq`, oldest first, at most `limit` (the feed).
   [[nodiscard]] Result<std::vector<store::Revocation>> RevocationsSince(std::int64_t after_seq,
                                                                         std::size_t limit);
@@ -263,6 +259,8 @@ class SessionService {
   // the ids are known beforehand, so a failure leaves the sessions alive rather than
   // unrecorded.
   [[nodiscard]] Result<void> RecordRevoked(std::span<const std::string> session_ids);
+  // Records the session as revoked, then deletes it (RecordRevoked says why in that order).
+  [[nodiscard]] Result<void> EndSession(const std::string& session_id);
   // Deletes the user's sessions but `keep`, recording each as revoked. Returns the count.
   [[nodiscard]] Result<int> EndUserSessions(std::string_view user_id,
                                             std::optional<std::string_view> keep);
