@@ -406,7 +406,8 @@ Result<NewSession> SessionService::RedeemOneTimeToken(std::string_view token,
   }
   auto found = store_.FindSessionByTokenHash((*consumed)->value);
   if (!found) return std::unexpected(found.error());
-  if (!found->has_value() || (*found)->session.expires_at <= clock_.Now()) {
+  // The same rule as Validate: expired, idle past the timeout or over the absolute bound.
+  if (!found->has_value() || IsDead((*found)->session, clock_.Now())) {
     return Fail(ErrorCode::kSessionNotFound, "one-time token: its session has ended");
   }
   return StartSession(std::move((*found)->user), (*found)->session.remember_me, client);

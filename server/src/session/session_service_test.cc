@@ -592,6 +592,26 @@ class IdleTimeoutTest : public SessionServiceTest {
   }
 };
 
+TEST_F(IdleTimeoutTest, OneTimeTokenOfAnIdleSessionGivesNoSession) {
+  SessionService idle(store_, hasher_, clock_, random_, IdleOptions(hours(1)));
+  auto s = idle.SignUp({.email = "o@example.com", .password = "long-enough-pw", .name = "O"}, {});
+  ASSERT_TRUE(s.has_value());
+  auto active = idle.Validate(s->token);
+  ASSERT_TRUE(active.has_value() && active->has_value());
+  auto ott = idle.CreateOneTimeToken(**active);
+  ASSERT_TRUE(ott.has_value());
+  // The token is still within its own lifetime when the session it stands for dies idle:
+  // bring the session to the brink, then past the timeout in the last seconds of the token.
+  ASSERT_TRUE(store_
+                  .TouchSession(s->session.id, s->session.expires_at,
+                                clock_.Now() - hours(1) + std::chrono::seconds(10))
+                  .has_value());
+  clock_.Advance(std::chrono::seconds(10));
+  auto redeemed = idle.RedeemOneTimeToken(*ott, {});
+  ASSERT_FALSE(redeemed.has_value());
+  EXPECT_EQ(redeemed.error().code, ErrorCode::kSessionNotFound);
+}
+
 TEST_F(IdleTimeoutTest, UnusedSessionDiesAtExactlyTheIdleTimeoutAndItsRowGoes) {
   SessionService idle(store_, hasher_, clock_, random_, IdleOptions(hours(1)));
   auto s = idle.SignUp({.email = "i@example.com", .password = "long-enough-pw", .name = "I"}, {});
