@@ -12,7 +12,9 @@ afterEach(() => {
 });
 
 /** Two tabs of one origin, each with its own client, sharing one fake server's cookie. */
-function twoTabs(options: { broadcastChannel?: boolean; stored?: Session } = {}) {
+function twoTabs(
+  options: { broadcastChannel?: boolean; storageDelayMs?: number; stored?: Session } = {},
+) {
   const server = fakeServer();
   const browser = fakeBrowser(options);
   if (options.stored) {
@@ -88,6 +90,45 @@ describe('one tab refreshes at a time', () => {
     await vi.advanceTimersByTimeAsync(200);
     expect(await fromA).toBe(await fromB);
     expect(server.calls('/api/auth/token')).toBe(1);
+  });
+
+  for (const broadcastChannel of [true, false]) {
+    it(`the waiting tab takes the token even when the lock reaches it before the write (${
+      broadcastChannel ? 'BroadcastChannel' : 'storage event'
+    })`, async () => {
+      // Chromium delivers another tab's localStorage write and the lock grant over separate
+      // channels: the second tab may hold the lock while its storage still shows the old token.
+      fakeLocks();
+      const { server, a, b } = twoTabs({
+        broadcastChannel,
+        storageDelayMs: 50,
+        stored: sessionExpiringIn(30),
+      });
+      server.latency = 100;
+      const fromA = a.client.refresh();
+      const fromB = b.client.refresh();
+      await vi.advanceTimersByTimeAsync(300);
+      expect(await fromB).toBe(await fromA);
+      expect(server.calls('/api/auth/token')).toBe(1);
+    });
+  }
+
+  it('a tab that waited refreshes by itself, a moment later, when the first tab’s refresh failed', async () => {
+    fakeLocks();
+    const { server, a, b } = twoTabs({ stored: sessionExpiringIn(30) });
+    server.latency = 100;
+    server.down = true;
+    const fromA = a.client.refresh().catch((error: unknown) => error);
+    await vi.advanceTimersByTimeAsync(10);
+    const fromB = b.client.refresh();
+    await vi.advanceTimersByTimeAsync(100);
+    expect(await fromA).toMatchObject({ code: 'NETWORK_ERROR' });
+    server.down = false;
+    await vi.advanceTimersByTimeAsync(450);
+    expect(server.calls('/api/auth/token')).toBe(1); // B still gives A's write time to land
+    await vi.advanceTimersByTimeAsync(200);
+    expect(server.calls('/api/auth/token')).toBe(2);
+    expect(await fromB).toBe(b.client.getSession()?.accessToken);
   });
 
   it('the refresh timers of several tabs make one request', async () => {

@@ -143,10 +143,13 @@ function answer(server: FakeServer, method: string, url: URL, init?: RequestInit
   }
 }
 
-/** A web Storage over a shared map that fires `storage` events in the other tabs' windows. */
+/**
+ * A web Storage over a tab's view of the items; `onChange` passes each change on to the
+ * other tabs (their views and `storage` events).
+ */
 class FakeWebStorage implements StorageAdapter {
   constructor(
-    private readonly items: Map<string, string>,
+    readonly items: Map<string, string>,
     private readonly onChange: (key: string, newValue: string | null) => void,
   ) {}
   getItem(key: string) {
@@ -171,10 +174,20 @@ type Handler = (event: { data?: unknown; key?: string | null; newValue?: string 
  * BroadcastChannel that delivers (asynchronously, as browsers do) to the other instances of
  * the same name, and storage events. `tab()` stubs the globals as seen by a new tab; create
  * that tab's client right after it.
+ *
+ * With `storageDelayMs`, each tab reads its own copy of localStorage and another tab's write
+ * reaches it that many milliseconds later, as in Chromium, where every renderer process
+ * caches the origin's localStorage and learns of other tabs' writes by message.
+ * `localStorage` is then the browser's master copy, which writes also reach after the delay.
  */
-export function fakeBrowser(options: { broadcastChannel?: boolean } = {}) {
+export function fakeBrowser(options: { broadcastChannel?: boolean; storageDelayMs?: number } = {}) {
   const local = new Map<string, string>();
-  const windows: { listeners: Map<string, Set<Handler>>; id: number }[] = [];
+  const delay = options.storageDelayMs ?? 0;
+  const windows: {
+    listeners: Map<string, Set<Handler>>;
+    id: number;
+    items: Map<string, string>;
+  }[] = [];
   const channels = new Set<{ name: string; onmessage: Handler | null; closed: boolean }>();
   let nextId = 0;
 
@@ -200,18 +213,25 @@ export function fakeBrowser(options: { broadcastChannel?: boolean } = {}) {
     localStorage: local,
     tab() {
       const id = nextId++;
-      const win = { id, listeners: new Map<string, Set<Handler>>() };
+      const items = delay ? new Map(local) : local;
+      const win = { id, listeners: new Map<string, Set<Handler>>(), items };
       windows.push(win);
       const fire = (key: string, newValue: string | null) => {
+        const apply = (view: Map<string, string>) => {
+          if (newValue === null) view.delete(key);
+          else view.set(key, newValue);
+        };
+        if (delay) setTimeout(() => apply(local), delay);
         for (const other of windows) {
           if (other === win) continue;
-          for (const handler of other.listeners.get('storage') ?? []) {
-            setTimeout(() => handler({ key, newValue }), 0);
-          }
+          setTimeout(() => {
+            if (delay) apply(other.items);
+            for (const handler of other.listeners.get('storage') ?? []) handler({ key, newValue });
+          }, delay);
         }
       };
       const fakeWindow = {
-        localStorage: new FakeWebStorage(local, fire),
+        localStorage: new FakeWebStorage(items, fire),
         sessionStorage: new FakeWebStorage(new Map(), () => undefined),
         addEventListener: (type: string, handler: Handler) => {
           if (!win.listeners.has(type)) win.listeners.set(type, new Set());
@@ -238,12 +258,17 @@ export function fakeLocks() {
   const locks = {
     requests: 0,
     stuck: new Set<string>(),
-    request<T>(name: string, opts: { signal?: AbortSignal }, work: () => Promise<T>): Promise<T> {
+    request<T>(
+      name: string,
+      opts: { signal?: AbortSignal; ifAvailable?: boolean },
+      work: (lock: { name: string } | null) => Promise<T>,
+    ): Promise<T> {
       locks.requests++;
+      if (opts.ifAvailable && (held.has(name) || locks.stuck.has(name))) return work(null);
       return new Promise<T>((resolve, reject) => {
         const run = () => {
           held.add(name);
-          work()
+          work({ name })
             .then(resolve, reject)
             .finally(() => {
               held.delete(name);

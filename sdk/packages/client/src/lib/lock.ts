@@ -7,8 +7,8 @@
  * supabase/supabase-js#2344: listeners that call the client while it holds the lock):
  * 1. Waiting is bounded: a tab that is not granted the lock within `lockTimeout` stops waiting
  *    and refreshes without it (worst case: two refresh requests, each harmless).
- * 2. Holding is bounded: the only work done under the lock is reading storage and at most two
- *    requests, each aborted after `requestTimeout`.
+ * 2. Holding is bounded: the only work done under the lock is reading storage (for at most
+ *    500 ms, see refresh.ts) and at most two requests, each aborted after `requestTimeout`.
  * 3. Nothing under the lock takes the lock again or waits for user code: listeners run after
  *    it is released (see commit), and a tab's concurrent callers share one refresh promise
  *    instead of queueing on the lock.
@@ -21,25 +21,40 @@ const LOCK_TIMEOUT_MS = 5_000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * The work done under the lock. `waited` is true when this tab was granted the lock after
+ * another tab released it, i.e. when that tab may just have done the same work. It is false
+ * when the lock was free, and when the work runs without it (a stuck holder wrote nothing).
+ */
+export type LockedWork<T> = (waited: boolean) => Promise<T>;
+
 /** Runs `work` holding the lock named after `ctx.key` when possible, without it otherwise. */
-export async function withLock<T>(ctx: Context, work: () => Promise<T>): Promise<T> {
+export async function withLock<T>(ctx: Context, work: LockedWork<T>): Promise<T> {
   const timeout = ctx.options.lockTimeout ?? LOCK_TIMEOUT_MS;
   const locks = typeof navigator === 'undefined' ? undefined : navigator.locks;
   if (!locks) return withStorageLease(ctx.key + '_lock', timeout, work);
-  const abort = new AbortController();
-  const timer = setTimeout(() => abort.abort(), timeout);
   let granted = false;
+  const abort = new AbortController();
+  let timer: ReturnType<typeof setTimeout> | undefined;
   try {
+    // First without queueing, which tells whether another tab holds the lock.
+    const free = await locks.request(ctx.key, { ifAvailable: true }, async (lock) => {
+      if (!lock) return null;
+      granted = true;
+      return { value: await work(false) };
+    });
+    if (free) return free.value;
+    timer = setTimeout(() => abort.abort(), timeout);
     return await locks.request(ctx.key, { signal: abort.signal }, () => {
       granted = true;
       clearTimeout(timer);
-      return work();
+      return work(true);
     });
   } catch (error) {
     clearTimeout(timer);
     if (granted) throw error; // The work failed, not the lock.
     // Not granted in time (its holder is stuck) or Web Locks refused us: go on without it.
-    return work();
+    return work(false);
   }
 }
 
@@ -52,7 +67,7 @@ export async function withLock<T>(ctx: Context, work: () => Promise<T>): Promise
 async function withStorageLease<T>(
   name: string,
   timeout: number,
-  work: () => Promise<T>,
+  work: LockedWork<T>,
 ): Promise<T> {
   let store: Storage | undefined;
   try {
@@ -62,6 +77,7 @@ async function withStorageLease<T>(
   }
   const me = Math.random().toString(36).slice(2) + ' ';
   const deadline = Date.now() + timeout;
+  let waited = false;
   while (store && Date.now() < deadline) {
     const [, expiry] = (store.getItem(name) ?? '').split(' ');
     if (!expiry || Number(expiry) < Date.now()) {
@@ -69,7 +85,7 @@ async function withStorageLease<T>(
       await sleep(30);
       if (store.getItem(name)?.startsWith(me)) {
         try {
-          return await work();
+          return await work(waited);
         } finally {
           if (store.getItem(name)?.startsWith(me)) store.removeItem(name);
         }
@@ -77,6 +93,7 @@ async function withStorageLease<T>(
     } else {
       await sleep(50);
     }
+    waited = true; // The lease was another tab's, or another tab's write won the race.
   }
-  return work();
+  return work(false);
 }

@@ -16,6 +16,9 @@ const REFRESH_MARGIN_S = 60;
 const MIN_LIFETIME_FRACTION = 0.5;
 /** After a refresh fails for a reason other than SESSION_EXPIRED, the timer tries again. */
 const RETRY_MS = 10_000;
+/** How long a tab that waited for the lock lets the previous holder's write reach it, ms. */
+const SETTLE_MS = 500;
+const SETTLE_POLL_MS = 10;
 /** setTimeout's largest delay (2^31 - 1 ms); longer ones fire at once. */
 const MAX_DELAY_MS = 2_147_483_647;
 
@@ -50,9 +53,9 @@ async function runRefresh(ctx: Context): Promise<Session> {
   if (!base) throw sessionExpired();
   const generation = ctx.generation;
   try {
-    const next = await withLock(ctx, async () => {
+    const next = await withLock(ctx, async (waited) => {
       // Another tab may have refreshed while this one waited for the lock.
-      const stored = parseSession(ctx.storage.getItem(ctx.key));
+      const stored = waited ? await settledStorage(ctx, base) : storedSession(ctx);
       if (
         stored?.sessionId === base.sessionId &&
         stored.accessToken !== base.accessToken &&
@@ -80,6 +83,29 @@ async function runRefresh(ctx: Context): Promise<Session> {
     }
     throw error;
   }
+}
+
+/** The session in storage now. */
+function storedSession(ctx: Context): Session | null {
+  return parseSession(ctx.storage.getItem(ctx.key));
+}
+
+/**
+ * The stored session once the write of the tab that held the lock before this one has
+ * landed. Browsers do not order the two: Chromium grants the lock and copies another tab's
+ * localStorage write into this tab's renderer over separate channels, so the lock can arrive
+ * first. While storage still holds the token this tab started from, it is re-read every
+ * SETTLE_POLL_MS for up to SETTLE_MS; a tab whose predecessor failed (and wrote nothing)
+ * refreshes that much later, which is the price of not sending a second request.
+ */
+async function settledStorage(ctx: Context, base: Session): Promise<Session | null> {
+  const deadline = Date.now() + SETTLE_MS;
+  let stored = storedSession(ctx);
+  while (stored?.accessToken === base.accessToken && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, SETTLE_POLL_MS));
+    stored = storedSession(ctx);
+  }
+  return stored;
 }
 
 /**
