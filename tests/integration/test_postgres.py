@@ -124,7 +124,27 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def maps_libpq(server: Server) -> bool:
+    """Whether the running server has libpq mapped into its address space."""
+    return "/libpq.so" in Path(f"/proc/{server.proc.pid}/maps").read_text()
+
+
 class PostgresFlowTest(unittest.TestCase):
+    def test_libpq_is_loaded_only_for_a_postgres_database(self):
+        # SQLite deployments never map libpq and its dependencies (~3.8 MB resident); a
+        # postgres:// URL loads it when the store opens (store/postgres/libpq_loader.h).
+        _, url = PG.fresh_schema_url()
+        for args, expected in (([], False), (["--database-url", url], True)):
+            with self.subTest(args=args):
+                server = Server(args=args)
+                try:
+                    server.start()
+                    self.assertEqual(server.client().get("/readyz").status, 200)
+                    self.assertEqual(maps_libpq(server), expected)
+                finally:
+                    server.stop()
+                    server.cleanup()
+
     def assert_signed_out(self, r) -> None:
         self.assertEqual(r.status, 200, r.describe())
         self.assertIsNone(r.json, r.describe())

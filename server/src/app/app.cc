@@ -320,7 +320,6 @@ int Serve(const config::Config& config) {
   }
   SystemClock clock;
   crypto::SodiumRandom random;
-  (void)useragent::Parser::Default();  // Compile the uap-core rules now, not on a first sign-in.
 
   auto opened = OpenStore(config);
   if (!opened) {

@@ -44,7 +44,7 @@ struct DeviceRule {
 [[nodiscard]] std::span<const DeviceRule> DeviceRules();
 
 // How many rules Boost.Regex could not compile (they never match); 0 for a healthy build.
-// Defined in useragent.cc; compiles the rules if nothing has yet.
+// Defined in useragent.cc; compiles every rule not compiled yet.
 [[nodiscard]] std::size_t RuleCompileErrors();
 
 }  // namespace sessiond::useragent::internal

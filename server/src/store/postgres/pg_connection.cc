@@ -10,6 +10,8 @@
 #include <cstring>
 #include <utility>
 
+#include "store/postgres/libpq_loader.h"
+
 namespace sessiond::store::postgres_internal {
 namespace {
 
@@ -131,6 +133,7 @@ Connection::~Connection() { PQfinish(conn_); }
 
 Result<std::unique_ptr<Connection>> Connection::Open(const ConnectOptions& options,
                                                      std::size_t statement_slots) {
+  if (auto loaded = LoadLibpq(); !loaded) return std::unexpected(std::move(loaded.error()));
   const SteadyTime deadline = std::chrono::steady_clock::now() + options.connect_timeout;
   // Later keywords override earlier ones, and "dbname" is expanded into the URL's parameters:
   // what comes before it are defaults the URL may override. TCP keepalives make a peer that

@@ -10,6 +10,7 @@
 #include <thread>
 #include <utility>
 
+#include "store/postgres/libpq_loader.h"
 #include "store/postgres/migrations.h"
 #include "store/postgres/pg_connection.h"
 #include "store/postgres/pg_listener.h"
@@ -251,6 +252,9 @@ PostgresStore::~PostgresStore() = default;
 
 Result<std::unique_ptr<PostgresStore>> PostgresStore::Open(PostgresOptions options) {
   if (options.url.empty()) return Fail(ErrorCode::kValidation, "postgres: empty database URL");
+  if (auto loaded = postgres_internal::LoadLibpq(); !loaded) {
+    return std::unexpected(std::move(loaded.error()));
+  }
   char* parse_error = nullptr;
   PQconninfoOption* parsed = PQconninfoParse(options.url.c_str(), &parse_error);
   if (parsed == nullptr) {
