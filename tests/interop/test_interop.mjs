@@ -252,7 +252,9 @@ for (const algorithm of ['EdDSA', 'ES256', 'RS256']) {
     });
 
     test('verify.mjs CLI: with the JWT, with the bearer token, with the cookie', () => {
-      for (const args of [[token], ['--bearer', account.bearer], ['--cookie', account.cookie]]) {
+      // `--name=value`: a session token may begin with "-" (base64url), which parseArgs would
+      // otherwise take for an option.
+      for (const args of [[token], [`--bearer=${account.bearer}`], [`--cookie=${account.cookie}`]]) {
         const p = runVerifyCli([server.baseUrl, ...args]);
         assert.equal(p.status, 0, `verify.mjs ${args[0]}: ${p.stderr}`);
         assertClaims(JSON.parse(p.stdout), server, account);

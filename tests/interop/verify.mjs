@@ -3,8 +3,10 @@
 //
 // Usage:
 //   node verify.mjs <baseUrl> <jwt>                     verify a JWT
-//   node verify.mjs <baseUrl> --bearer <session token>  first GET /api/auth/token with it
-//   node verify.mjs <baseUrl> --cookie '<name>=<value>' same, with a session cookie
+//   node verify.mjs <baseUrl> --bearer=<session token>  first GET /api/auth/token with it
+//   node verify.mjs <baseUrl> --cookie='<name>=<value>' same, with a session cookie
+// (Write --bearer=<token> with "=": a session token may begin with "-", which would otherwise
+// read as an option.)
 // Options:
 //   --issuer <iss>        expected "iss" (default: baseUrl)
 //   --audience <aud>      expected "aud" (default: baseUrl)
@@ -101,7 +103,7 @@ async function main(argv) {
   const [baseUrl, jwt] = positionals;
   const sources = [jwt, values.bearer, values.cookie].filter((v) => v !== undefined);
   if (!baseUrl || sources.length !== 1 || positionals.length > 2) {
-    console.error('usage: node verify.mjs <baseUrl> (<jwt> | --bearer <token> | --cookie <c>) ' +
+    console.error('usage: node verify.mjs <baseUrl> (<jwt> | --bearer=<token> | --cookie=<c>) ' +
                   '[--issuer I] [--audience A] [--jwks-path P] [--shared-secret]');
     return 2;
   }
