@@ -267,8 +267,11 @@ def targets_table(res, large_label):
     if signin and hash_sd:
         ceiling = m.get("cores", 1) * 1000.0 / hash_sd["ms"]
         v = signin["wrk"]["rps"] / ceiling
+        measured = hash_sd.get("parallel_per_s")
+        also = (f"; {fmt_pct(signin['wrk']['rps'] / measured)} of the {measured:.1f}/s that "
+                f"{m.get('cores', 1)} hashes at once reach" if measured else "")
         add("sign-in ≥ 90 % of cores ÷ hash time",
-            f"{fmt_pct(v)} ({signin['wrk']['rps']:.1f} of {ceiling:.1f}/s)", v >= 0.9)
+            f"{fmt_pct(v)} ({signin['wrk']['rps']:.1f} of {ceiling:.1f}/s{also})", v >= 0.9)
     else:
         add("sign-in ≥ 90 % of cores ÷ hash time", "not measured", None)
     if fp:
@@ -334,14 +337,18 @@ def stale_table(res):
 def hash_table(res):
     m = res.machine
     cores = m.get("cores", 1)
-    out = ["| Server | Password hash | one hash (median, 1 core) | cores ÷ hash time | sign-in req/s | "
-           "% of that |", "|---|---|--:|--:|--:|--:|"]
+    out = ["| Server | Password hash | one hash (median, 1 core) | cores ÷ hash time | "
+           "hashes/s, all cores at once | sign-in req/s | % of cores ÷ hash time | "
+           "% of all cores at once |", "|---|---|--:|--:|--:|--:|--:|--:|"]
     for h in sorted(res.of("hash"), key=lambda r: server_order(r["server"])):
         ceiling = cores * 1000.0 / h["ms"] if h["ms"] else None
+        measured = h.get("parallel_per_s")
         got = res.rps("sign-in (password)", h["server"])
         out.append(f"| {disp(h['server'])} | {h['algorithm']} | {h['ms']:.1f} ms | "
-                   f"{ceiling:.1f}/s | {f'{got:.1f}' if got else '—'} | "
-                   f"{fmt_pct(got / ceiling) if got and ceiling else '—'} |")
+                   f"{ceiling:.1f}/s | {f'{measured:.1f}/s' if measured else '—'} | "
+                   f"{f'{got:.1f}' if got else '—'} | "
+                   f"{fmt_pct(got / ceiling) if got and ceiling else '—'} | "
+                   f"{fmt_pct(got / measured) if got and measured else '—'} |")
     return out
 
 
@@ -517,7 +524,9 @@ def database_sections(res, large_label, h="##", on="", seeded_with="the sqlite3 
     L.append("Sign-in is bound by the hash. One hash is timed on one core at the configured cost "
              "(Better Auth: node:crypto scrypt as it calls it; sessiond: libsodium argon2id through "
              "PyNaCl, the library sessiond links); cores ÷ that time is the most sign-ins per "
-             "second the machine could do, wrk included.")
+             "second the machine could do, wrk included. For sessiond the hashes per second with "
+             "one hashing process per core at once are measured too: memory-hard hashes side by "
+             "side share the memory bus and cache, so that is the ceiling the cores really give.")
     L.append("")
     L += hash_table(res)
     L.append("")
