@@ -9,10 +9,10 @@
 //
 // Engine: Boost.Regex (perl syntax); std::regex is several times slower. Each of the ~1,160
 // regexes is compiled the first time an input passes its literal check (below), not at
-// start-up: compiling them all costs ~4.5 MB of heap and ~10 ms, and real traffic reaches a
-// few dozen. A regex that fails to compile (none does with uap-core 0.16) never matches.
-// Before running a rule's regex, Parse checks that the input contains a literal every match
-// must contain (worked out by gen_uap.py), which skips most rules cheaply: ~0.2 ms for a
+// start-up: compiling them all costs ~4.5 MB of heap and ~10 ms, and common browsers reach a
+// few hundred (~2 MB). A regex that fails to compile (none does with uap-core 0.16) never
+// matches. Before running a rule's regex, Parse checks that the input contains a literal every
+// match must contain (worked out by gen_uap.py), which skips most rules cheaply: ~0.2 ms for a
 // browser string once its rules are compiled (optimised), ~0.1 us for a repeat from
 // Default()'s cache.
 //

@@ -19,7 +19,8 @@ import type { Context } from './context.js';
 
 const LOCK_TIMEOUT_MS = 5_000;
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Resolves after `ms` milliseconds. */
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * The work done under the lock. `waited` is true when this tab was granted the lock after

@@ -7,7 +7,7 @@ import type { Session } from '../types.js';
 import { commit, type Context } from './context.js';
 import { fetchGrant, sessionExpired } from './grant.js';
 import { jwtClaims } from './jwt.js';
-import { withLock } from './lock.js';
+import { sleep, withLock } from './lock.js';
 import { parseSession } from './storage.js';
 
 /** Refresh when the token has less than this many seconds left (baas.sh's rule)... */
@@ -102,7 +102,7 @@ async function settledStorage(ctx: Context, base: Session): Promise<Session | nu
   const deadline = Date.now() + SETTLE_MS;
   let stored = storedSession(ctx);
   while (stored?.accessToken === base.accessToken && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, SETTLE_POLL_MS));
+    await sleep(SETTLE_POLL_MS);
     stored = storedSession(ctx);
   }
   return stored;
